@@ -1,0 +1,70 @@
+package dev.ldm4j.nn;
+
+import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.TensorInfo;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Parameters read from a safetensors checkpoint and converted to the compute dtype. */
+public final class CheckpointSource implements ParameterSource {
+    private final SafetensorsFile file;
+    private final ScalarType dtype;
+    private final Map<String, Tensor> taken = new LinkedHashMap<>();
+
+    public CheckpointSource(SafetensorsFile file, ScalarType dtype) {
+        this.file = file;
+        this.dtype = dtype;
+    }
+
+    public CheckpointSource(SafetensorsFile file) {
+        this(file, ScalarType.Float);
+    }
+
+    public SafetensorsFile file() {
+        return file;
+    }
+
+    @Override
+    public boolean has(String key) {
+        return file.has(key);
+    }
+
+    @Override
+    public Tensor get(String key, long[] shape) {
+        if (!file.has(key)) {
+            throw new ModelFileException(file.path() + ": missing key '" + key + "' (expected shape "
+                    + Arrays.toString(shape) + ")");
+        }
+        TensorInfo info = file.info(key);
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new ModelFileException(file.path() + ": key '" + key + "' has shape "
+                    + Arrays.toString(info.shape()) + " but the model config expects " + Arrays.toString(shape));
+        }
+        Tensor t = Tensors.read(file, key);
+        if (t.scalar_type() != dtype) {
+            t = t.to(dtype);
+        }
+        t.retainReference();
+        taken.put(key, t);
+        return t;
+    }
+
+    @Override
+    public Map<String, Tensor> taken() {
+        return Collections.unmodifiableMap(taken);
+    }
+
+    /** Keys of the file that no model component asked for. */
+    public Set<String> unusedKeys() {
+        Set<String> s = new LinkedHashSet<>(file.keys());
+        s.removeAll(taken.keySet());
+        return s;
+    }
+}

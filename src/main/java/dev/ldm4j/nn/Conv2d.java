@@ -1,0 +1,29 @@
+package dev.ldm4j.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/** 2-D convolution, weights {@code weight [out, in, k, k]} and optional {@code bias [out]}. */
+public final class Conv2d {
+    private final Tensor weight;
+    private final TensorOptional bias;
+    private final long[] stride;
+    private final long[] padding;
+
+    public Conv2d(Weights w, long in, long out, int kernel, int stride, int padding, boolean bias) {
+        this.weight = w.get("weight", out, in, kernel, kernel);
+        this.bias = bias ? new TensorOptional(w.get("bias", out)) : new TensorOptional();
+        this.stride = new long[] {stride, stride};
+        this.padding = new long[] {padding, padding};
+    }
+
+    /** Bias on, stride 1, "same" padding for an odd kernel. */
+    public Conv2d(Weights w, long in, long out, int kernel) {
+        this(w, in, out, kernel, 1, kernel / 2, true);
+    }
+
+    public Tensor forward(Tensor x) {
+        return torch.conv2d(x, weight, bias, stride, padding, new long[] {1, 1}, 1);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.ldm4j.nn;
+
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/** Stateless functions the model blocks share. */
+public final class Ops {
+    private Ops() {}
+
+    public static Scalar s(double v) {
+        return new Scalar(v);
+    }
+
+    public static Tensor silu(Tensor x) {
+        return torch.silu(x);
+    }
+
+    /** Exact (erf) GELU. */
+    public static Tensor gelu(Tensor x) {
+        return torch.gelu(x);
+    }
+
+    /** CLIP's x * sigmoid(1.702 x). */
+    public static Tensor quickGelu(Tensor x) {
+        return x.mul(torch.sigmoid(x.mul(s(1.702))));
+    }
+
+    /**
+     * Multi-head attention on token-major tensors: q [B, N, H*d], k and v [B, M, H*d] -> [B, N, H*d], with
+     * the default scale d^-0.5, through libtorch's fused scaled_dot_product_attention.
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, long heads, boolean causal) {
+        long b = q.size(0);
+        long n = q.size(1);
+        long c = q.size(2);
+        long d = c / heads;
+        Tensor qh = q.view(b, n, heads, d).transpose(1, 2);
+        Tensor kh = k.view(b, k.size(1), heads, d).transpose(1, 2);
+        Tensor vh = v.view(b, v.size(1), heads, d).transpose(1, 2);
+        Tensor o = torch.scaled_dot_product_attention(qh, kh, vh, new TensorOptional(), 0.0, causal,
+                new DoubleOptional(), false);
+        return o.transpose(1, 2).reshape(b, n, c);
+    }
+
+    public static Tensor upsampleNearest2x(Tensor x) {
+        return torch.upsample_nearest2d(x, new long[] {x.size(2) * 2, x.size(3) * 2});
+    }
+
+    public static Tensor cat(long dim, Tensor... parts) {
+        return torch.cat(new org.bytedeco.pytorch.TensorVector(parts), dim);
+    }
+}

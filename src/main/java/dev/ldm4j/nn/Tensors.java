@@ -1,0 +1,113 @@
+package dev.ldm4j.nn;
+
+import dev.ldm4j.io.DType;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.TensorInfo;
+import java.nio.ByteBuffer;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Conversions between libtorch tensors, Java arrays and safetensors entries. */
+public final class Tensors {
+    private Tensors() {}
+
+    public static ScalarType scalarType(DType d) {
+        return switch (d) {
+            case F64 -> ScalarType.Double;
+            case F32 -> ScalarType.Float;
+            case F16 -> ScalarType.Half;
+            case BF16 -> ScalarType.BFloat16;
+            case I64 -> ScalarType.Long;
+            case I32 -> ScalarType.Int;
+            case I16 -> ScalarType.Short;
+            case I8 -> ScalarType.Char;
+            case U8 -> ScalarType.Byte;
+            case BOOL -> ScalarType.Bool;
+        };
+    }
+
+    public static DType dtype(ScalarType s) {
+        return switch (s) {
+            case Double -> DType.F64;
+            case Float -> DType.F32;
+            case Half -> DType.F16;
+            case BFloat16 -> DType.BF16;
+            case Long -> DType.I64;
+            case Int -> DType.I32;
+            case Short -> DType.I16;
+            case Char -> DType.I8;
+            case Byte -> DType.U8;
+            case Bool -> DType.BOOL;
+            default -> throw new IllegalArgumentException("no safetensors dtype for " + s);
+        };
+    }
+
+    public static TensorOptions options(ScalarType s) {
+        return new TensorOptions(s);
+    }
+
+    /** Reads a tensor in its stored dtype (a copy; the file may be closed afterwards). */
+    public static Tensor read(SafetensorsFile file, String name) {
+        Torch.load();
+        TensorInfo info = file.info(name);
+        Tensor t = torch.empty(info.shape(), options(scalarType(info.dtype())), new MemoryFormatOptional());
+        if (info.byteSize() > 0) {
+            ByteBuffer src = file.bytes(name);
+            Pointer.memcpy(t.data_ptr(), new BytePointer(src), info.byteSize());
+        }
+        return t;
+    }
+
+    /** Reads a tensor converted to float32. */
+    public static Tensor readFloat(SafetensorsFile file, String name) {
+        Tensor t = read(file, name);
+        return t.scalar_type() == ScalarType.Float ? t : t.to(ScalarType.Float);
+    }
+
+    public static Tensor fromFloats(float[] data, long... shape) {
+        Torch.load();
+        Tensor t = torch.empty(shape, options(ScalarType.Float), new MemoryFormatOptional());
+        new FloatPointer(t.data_ptr()).put(data);
+        return t;
+    }
+
+    public static Tensor fromLongs(long[] data, long... shape) {
+        Torch.load();
+        Tensor t = torch.empty(shape, options(ScalarType.Long), new MemoryFormatOptional());
+        new LongPointer(t.data_ptr()).put(data);
+        return t;
+    }
+
+    public static Tensor scalar(double v) {
+        return fromFloats(new float[] {(float) v});
+    }
+
+    public static float[] toFloats(Tensor t) {
+        Tensor c = t.to(ScalarType.Float).contiguous();
+        float[] out = new float[(int) c.numel()];
+        new FloatPointer(c.data_ptr()).get(out);
+        return out;
+    }
+
+    public static long[] toLongs(Tensor t) {
+        Tensor c = t.to(ScalarType.Long).contiguous();
+        long[] out = new long[(int) c.numel()];
+        new LongPointer(c.data_ptr()).get(out);
+        return out;
+    }
+
+    public static long[] shape(Tensor t) {
+        return t.sizes().vec().get();
+    }
+
+    public static String shapeString(Tensor t) {
+        return java.util.Arrays.toString(shape(t));
+    }
+}
