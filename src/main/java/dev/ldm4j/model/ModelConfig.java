@@ -1,0 +1,131 @@
+package dev.ldm4j.model;
+
+import dev.ldm4j.unet.UNetConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * What a latent diffusion checkpoint is: read from an LDM YAML config (the structure of CompVis
+ * {@code v1-inference.yaml} / Stability {@code v2-inference-v.yaml}) or detected from the checkpoint's keys
+ * and shapes ({@link ModelDetector}).
+ *
+ * @param textKind which text tower the checkpoint carries
+ * @param textLayer "last" or "penultimate" (SD 2.x conditions on the penultimate layer)
+ * @param textModelConfig text tower hyper-parameters (HF CLIPTextConfig names for CLIP, open_clip names for
+ *     OpenCLIP); empty means the real model's defaults or shapes detected from the checkpoint
+ * @param vaeDdconfig the autoencoder's {@code ddconfig} map
+ */
+public record ModelConfig(
+        ModelFamily family,
+        boolean vPrediction,
+        UNetConfig unet,
+        TextKind textKind,
+        String textLayer,
+        Map<String, Object> textModelConfig,
+        Map<String, Object> vaeDdconfig,
+        int vaeEmbedDim,
+        double scaleFactor,
+        double linearStart,
+        double linearEnd,
+        int timesteps) {
+
+    public enum TextKind { CLIP, OPENCLIP }
+
+    public static ModelConfig fromYaml(Path path) {
+        Map<String, Object> root;
+        try (Reader r = Files.newBufferedReader(path)) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            if (!(doc instanceof Map)) {
+                throw new UnsupportedModelException(path + ": not an LDM config (no 'model' section)");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) doc;
+            root = m;
+        } catch (NoSuchFileException e) {
+            throw new UnsupportedModelException(path + ": no such config file");
+        } catch (IOException e) {
+            throw new UnsupportedModelException(path + ": cannot read config (" + e.getMessage() + ")");
+        } catch (YAMLException e) {
+            throw new UnsupportedModelException(path + ": not valid YAML (" + e.getMessage().lines().findFirst()
+                    .orElse("") + ")");
+        }
+        return fromMap(root, path.toString());
+    }
+
+    static ModelConfig fromMap(Map<String, Object> root, String source) {
+        YamlMaps y = new YamlMaps(source);
+        Map<String, Object> model = y.map(root, "model");
+        String target = y.string(model, "target", "");
+        if (!target.endsWith("LatentDiffusion")) {
+            throw new UnsupportedModelException(source + ": model target '" + target
+                    + "' is not supported (expected ldm.models.diffusion.ddpm.LatentDiffusion)");
+        }
+        Map<String, Object> p = y.map(model, "params");
+        String conditioning = y.string(p, "conditioning_key", "crossattn");
+        if (!conditioning.equals("crossattn")) {
+            throw new UnsupportedModelException(source + ": conditioning_key '" + conditioning
+                    + "' is not supported yet (text-to-image models use crossattn)");
+        }
+        boolean v = y.string(p, "parameterization", "eps").equals("v");
+
+        Map<String, Object> up = y.map(y.map(p, "unet_config"), "params");
+        if (!y.bool(up, "use_spatial_transformer", true)) {
+            throw new UnsupportedModelException(source + ": UNets without spatial transformers are not supported");
+        }
+        UNetConfig unet = new UNetConfig(
+                y.integer(up, "in_channels", 4),
+                y.integer(up, "out_channels", 4),
+                y.integer(up, "model_channels", 320),
+                y.ints(up, "attention_resolutions", new int[0]),
+                y.integer(up, "num_res_blocks", 2),
+                y.ints(up, "channel_mult", new int[] {1, 2, 4, 4}),
+                y.integer(up, "num_heads", -1),
+                y.integer(up, "num_head_channels", -1),
+                y.ints(up, "transformer_depth", new int[] {1})[0],
+                y.integer(up, "context_dim", 768),
+                y.bool(up, "use_linear_in_transformer", false),
+                y.bool(up, "legacy", true),
+                y.bools(up, "disable_self_attentions"),
+                y.integer(up, "num_classes", 0));
+
+        Map<String, Object> fs = y.map(p, "first_stage_config");
+        Map<String, Object> fsp = y.map(fs, "params");
+        Map<String, Object> dd = y.map(fsp, "ddconfig");
+
+        Map<String, Object> cs = y.map(p, "cond_stage_config");
+        String csTarget = y.string(cs, "target", "");
+        Map<String, Object> csp = y.mapOrEmpty(cs, "params");
+        TextKind kind;
+        String layer;
+        ModelFamily family;
+        if (csTarget.endsWith("FrozenCLIPEmbedder")) {
+            kind = TextKind.CLIP;
+            layer = "last";
+            family = ModelFamily.SD1;
+        } else if (csTarget.endsWith("FrozenOpenCLIPEmbedder")) {
+            kind = TextKind.OPENCLIP;
+            layer = y.string(csp, "layer", "last");
+            family = ModelFamily.SD2;
+        } else {
+            throw new UnsupportedModelException(source + ": text encoder '" + csTarget + "' is not supported "
+                    + "(FrozenCLIPEmbedder for SD 1.x, FrozenOpenCLIPEmbedder for SD 2.x)");
+        }
+        return new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), dd,
+                y.integer(fsp, "embed_dim", 4), y.number(p, "scale_factor", 1.0), y.number(p, "linear_start", 0.00085),
+                y.number(p, "linear_end", 0.012), y.integer(p, "timesteps", 1000));
+    }
+
+    /** A one-line description for logs and {@code ldm4j info}. */
+    public String describe() {
+        return family.label() + " (" + (vPrediction ? "v" : "eps") + "-prediction, " + textKind + " " + textLayer
+                + " layer, scale_factor " + scaleFactor + ")";
+    }
+}

@@ -1,0 +1,139 @@
+package dev.ldm4j.model;
+
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.unet.UNetConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Tells a checkpoint's architecture from its keys and shapes when no YAML is given, the way AUTOMATIC1111
+ * and stable-diffusion.cpp do: the text tower's key prefix says SD 1.x (CLIP) or SD 2.x (OpenCLIP); widths,
+ * level counts and attention placement are read from tensor shapes; head counts, which shapes cannot show,
+ * are those of the released models (SD 1.x: 8 heads; SD 2.x: 64 channels per head). Whether an SD 2.x UNet
+ * predicts v is not in the file: {@link StableDiffusion} settles it by running the UNet once (the A1111 rule).
+ */
+public final class ModelDetector {
+    static final String UNET = "model.diffusion_model.";
+    static final String VAE = "first_stage_model.";
+    static final String CLIP = "cond_stage_model.transformer.text_model.";
+    static final String OPENCLIP = "cond_stage_model.model.";
+
+    private ModelDetector() {}
+
+    public static ModelConfig detect(SafetensorsFile f) {
+        ModelConfig.TextKind kind;
+        ModelFamily family;
+        if (f.has(CLIP + "embeddings.token_embedding.weight")) {
+            kind = ModelConfig.TextKind.CLIP;
+            family = ModelFamily.SD1;
+        } else if (f.has(OPENCLIP + "token_embedding.weight")) {
+            kind = ModelConfig.TextKind.OPENCLIP;
+            family = ModelFamily.SD2;
+        } else if (f.keys().stream().anyMatch(k -> k.startsWith("conditioner.embedders."))) {
+            throw new UnsupportedModelException(f.path() + ": looks like an SDXL checkpoint, which is not supported yet");
+        } else if (!f.has(UNET + "input_blocks.0.0.weight")) {
+            throw new UnsupportedModelException(f.path() + ": not a Stable Diffusion checkpoint (no "
+                    + UNET + "* keys)");
+        } else {
+            throw new UnsupportedModelException(f.path() + ": unknown text encoder (neither "
+                    + CLIP + "* nor " + OPENCLIP + "* keys)");
+        }
+        UNetConfig unet = detectUNet(f, family);
+        Map<String, Object> dd = detectVae(f);
+        int embedDim = (int) shape(f, VAE + "quant_conv.weight")[0] / 2;
+        return new ModelConfig(family, false, unet, kind, family == ModelFamily.SD2 ? "penultimate" : "last",
+                Map.of(), dd, embedDim, 0.18215, 0.00085, 0.012, 1000);
+    }
+
+    private static long[] shape(SafetensorsFile f, String key) {
+        if (!f.has(key)) {
+            throw new UnsupportedModelException(f.path() + ": missing key '" + key + "'");
+        }
+        return f.info(key).shape();
+    }
+
+    private static int countIndexed(SafetensorsFile f, String prefix) {
+        int n = 0;
+        while (true) {
+            String p = prefix + n + ".";
+            if (f.keys().stream().noneMatch(k -> k.startsWith(p))) {
+                return n;
+            }
+            n++;
+        }
+    }
+
+    static UNetConfig detectUNet(SafetensorsFile f, ModelFamily family) {
+        long[] convIn = shape(f, UNET + "input_blocks.0.0.weight");
+        int mc = (int) convIn[0];
+        int in = (int) convIn[1];
+        int out = (int) shape(f, UNET + "out.2.weight")[0];
+        int blocks = countIndexed(f, UNET + "input_blocks.");
+        List<Integer> mult = new ArrayList<>();
+        List<Integer> attn = new ArrayList<>();
+        int resPerLevel = -1;
+        int run = 0;
+        int ds = 1;
+        int depth = 1;
+        int contextDim = -1;
+        boolean linear = false;
+        for (int i = 1; i < blocks; i++) {
+            String b = UNET + "input_blocks." + i + ".";
+            if (f.has(b + "0.op.weight")) {
+                resPerLevel = resPerLevel < 0 ? run : resPerLevel;
+                run = 0;
+                ds *= 2;
+                continue;
+            }
+            if (run == 0) {
+                mult.add((int) shape(f, b + "0.out_layers.3.weight")[0] / mc);
+            }
+            run++;
+            if (f.has(b + "1.norm.weight")) {
+                if (!attn.contains(ds)) {
+                    attn.add(ds);
+                }
+                depth = countIndexed(f, b + "1.transformer_blocks.");
+                contextDim = (int) shape(f, b + "1.transformer_blocks.0.attn2.to_k.weight")[1];
+                linear = shape(f, b + "1.proj_in.weight").length == 2;
+            }
+        }
+        if (resPerLevel < 0) {
+            resPerLevel = run;
+        }
+        if (contextDim < 0) {
+            contextDim = (int) shape(f, UNET + "middle_block.1.transformer_blocks.0.attn2.to_k.weight")[1];
+            linear = shape(f, UNET + "middle_block.1.proj_in.weight").length == 2;
+        }
+        int[] multArr = mult.stream().mapToInt(Integer::intValue).toArray();
+        int[] attnArr = attn.stream().mapToInt(Integer::intValue).toArray();
+        boolean sd2 = family == ModelFamily.SD2;
+        return new UNetConfig(in, out, mc, attnArr, resPerLevel, multArr, sd2 ? -1 : 8, sd2 ? 64 : -1, depth,
+                contextDim, linear, false, null, 0);
+    }
+
+    static Map<String, Object> detectVae(SafetensorsFile f) {
+        String e = VAE + "encoder.";
+        int ch = (int) shape(f, e + "conv_in.weight")[0];
+        int inCh = (int) shape(f, e + "conv_in.weight")[1];
+        int levels = countIndexed(f, e + "down.");
+        List<Integer> mult = new ArrayList<>();
+        for (int i = 0; i < levels; i++) {
+            mult.add((int) shape(f, e + "down." + i + ".block.0.conv2.weight")[0] / ch);
+        }
+        Map<String, Object> dd = new LinkedHashMap<>();
+        dd.put("double_z", true);
+        dd.put("z_channels", (int) shape(f, VAE + "decoder.conv_in.weight")[1]);
+        dd.put("resolution", 256);
+        dd.put("in_channels", inCh);
+        dd.put("out_ch", (int) shape(f, VAE + "decoder.conv_out.weight")[0]);
+        dd.put("ch", ch);
+        dd.put("ch_mult", mult);
+        dd.put("num_res_blocks", countIndexed(f, e + "down.0.block."));
+        dd.put("attn_resolutions", List.of());
+        dd.put("dropout", 0.0);
+        return dd;
+    }
+}

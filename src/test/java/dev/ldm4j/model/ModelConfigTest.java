@@ -1,0 +1,92 @@
+package dev.ldm4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.unet.UNetConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ModelConfigTest {
+    @Test
+    void readsSd1Yaml() {
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd1-tiny/config.yaml"));
+        assertEquals(ModelFamily.SD1, c.family());
+        assertFalse(c.vPrediction());
+        assertEquals(ModelConfig.TextKind.CLIP, c.textKind());
+        assertEquals(0.18215, c.scaleFactor());
+        UNetConfig u = c.unet();
+        assertEquals(32, u.modelChannels());
+        assertArrayEquals(new int[] {1, 2, 2}, u.channelMult());
+        assertArrayEquals(new int[] {1, 2}, u.attentionResolutions());
+        assertEquals(2, u.numHeads());
+        assertEquals(32, u.contextDim());
+        assertFalse(u.useLinearInTransformer());
+        assertEquals(32, c.vaeDdconfig().get("ch"));
+        assertEquals(32, c.textModelConfig().get("hidden_size"));
+    }
+
+    @Test
+    void readsSd2Yaml() {
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd2-tiny/config.yaml"));
+        assertEquals(ModelFamily.SD2, c.family());
+        assertTrue(c.vPrediction());
+        assertEquals(ModelConfig.TextKind.OPENCLIP, c.textKind());
+        assertEquals("penultimate", c.textLayer());
+        assertEquals(16, c.unet().numHeadChannels());
+        assertTrue(c.unet().useLinearInTransformer());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
+    void detectionFromShapesAgreesWithYaml(String folder) {
+        ModelConfig yaml = ModelConfig.fromYaml(Fixtures.path(folder + "/config.yaml"));
+        try (SafetensorsFile f = Fixtures.open(folder + "/model.safetensors")) {
+            ModelConfig d = ModelDetector.detect(f);
+            assertEquals(yaml.family(), d.family());
+            assertEquals(yaml.textKind(), d.textKind());
+            assertEquals(yaml.textLayer(), d.textLayer());
+            UNetConfig a = yaml.unet();
+            UNetConfig b = d.unet();
+            assertEquals(a.inChannels(), b.inChannels());
+            assertEquals(a.outChannels(), b.outChannels());
+            assertEquals(a.modelChannels(), b.modelChannels());
+            assertArrayEquals(a.channelMult(), b.channelMult());
+            assertArrayEquals(a.attentionResolutions(), b.attentionResolutions());
+            assertEquals(a.numResBlocks(), b.numResBlocks());
+            assertEquals(a.transformerDepth(), b.transformerDepth());
+            assertEquals(a.contextDim(), b.contextDim());
+            assertEquals(a.useLinearInTransformer(), b.useLinearInTransformer());
+            for (String k : List.of("ch", "z_channels", "num_res_blocks", "in_channels", "out_ch")) {
+                assertEquals(yaml.vaeDdconfig().get(k), d.vaeDdconfig().get(k), k);
+            }
+            assertEquals(yaml.vaeDdconfig().get("ch_mult"), d.vaeDdconfig().get("ch_mult"));
+            assertEquals(yaml.vaeEmbedDim(), d.vaeEmbedDim());
+        }
+    }
+
+    @Test
+    void badConfigsGiveClearErrors(@TempDir Path dir) throws IOException {
+        Path notYaml = dir.resolve("a.yaml");
+        Files.writeString(notYaml, "model: [unclosed");
+        assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(notYaml))
+                .getMessage().contains("a.yaml"));
+        Path other = dir.resolve("b.yaml");
+        Files.writeString(other, "model:\n  target: sgm.models.diffusion.DiffusionEngine\n  params: {}\n");
+        assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(other))
+                .getMessage().contains("not supported"));
+        assertTrue(assertThrows(UnsupportedModelException.class,
+                () -> ModelConfig.fromYaml(dir.resolve("missing.yaml"))).getMessage().contains("no such"));
+    }
+}
