@@ -48,7 +48,7 @@ public final class CheckpointSource implements ParameterSource {
                     + Arrays.toString(info.shape()) + " but the model config expects " + Arrays.toString(shape));
         }
         Tensor t = Tensors.read(file, key);
-        if (t.scalar_type() != dtype) {
+        if (Tensors.scalarType(t) != dtype) {
             t = t.to(dtype);
         }
         t.retainReference();

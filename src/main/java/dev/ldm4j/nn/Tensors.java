@@ -49,6 +49,21 @@ public final class Tensors {
         };
     }
 
+    /**
+     * The dtype of a tensor as one of the enum's constants. {@code Tensor.scalar_type()} hands back an enum
+     * object whose ordinal is wrong (only its {@code value} is right), so {@code ==} and {@code switch} on it
+     * fail; always go through this.
+     */
+    public static ScalarType scalarType(Tensor t) {
+        byte v = t.scalar_type().value;
+        for (ScalarType s : ScalarType.values()) {
+            if (s.value == v) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("unknown scalar type " + v);
+    }
+
     public static TensorOptions options(ScalarType s) {
         return new TensorOptions(s);
     }
@@ -68,7 +83,7 @@ public final class Tensors {
     /** Reads a tensor converted to float32. */
     public static Tensor readFloat(SafetensorsFile file, String name) {
         Tensor t = read(file, name);
-        return t.scalar_type() == ScalarType.Float ? t : t.to(ScalarType.Float);
+        return scalarType(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
     }
 
     public static Tensor fromFloats(float[] data, long... shape) {

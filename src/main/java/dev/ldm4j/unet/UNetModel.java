@@ -94,7 +94,7 @@ public final class UNetModel {
         }
         outNorm = new GroupNorm(w.sub("out").sub(0), 32, ch, 1e-5);
         outConv = new Conv2d(w.sub("out").sub(2), mc, c.outChannels(), 3);
-        dtype = timeEmbed0.weight().scalar_type();
+        dtype = Tensors.scalarType(timeEmbed0.weight());
     }
 
     private SpatialTransformer transformer(Weights w, int ch, int level) {

@@ -1,0 +1,147 @@
+package dev.ldm4j.cli;
+
+import dev.ldm4j.nn.RandomSource;
+import dev.ldm4j.nn.Torch;
+import dev.ldm4j.nn.Weights;
+import dev.ldm4j.text.ClipTextConfig;
+import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.unet.UNetConfig;
+import dev.ldm4j.unet.UNetModel;
+import dev.ldm4j.vae.AutoencoderKL;
+import dev.ldm4j.vae.VaeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Times each component of the SD 1.5 architecture with random weights (no model file needed): text encoder,
+ * one UNet step at batch 1 and 2 (2 = one classifier-free-guidance step), VAE decode and encode.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time SD 1.5 components (random weights, float32) and print per-stage figures.")
+final class BenchCommand implements Runnable {
+    @Option(names = "--sizes", split = ",", defaultValue = "512,256",
+            description = "Image sizes (square) to time; default: ${DEFAULT-VALUE}.")
+    int[] sizes;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Timed runs per stage after one warm-up (default 3).")
+    int repeat;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "Intra-op threads; -1 = libtorch default.")
+    int threads;
+
+    @Option(names = "--json", description = "Print the figures as one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public void run() {
+        if (repeat < 1) {
+            throw new BadInputException("--repeat must be at least 1");
+        }
+        Torch.load();
+        if (threads > 0) {
+            torch.set_num_threads(threads);
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (InferenceMode guard = new InferenceMode()) {
+            RandomSource src = new RandomSource(0, ScalarType.Float);
+            ClipTextModel text = new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."),
+                    ClipTextConfig.VIT_L_14);
+            UNetModel unet = new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
+            AutoencoderKL vae = new AutoencoderKL(Weights.of(src, "first_stage_model."), VaeConfig.sd());
+            double buildS = (System.nanoTime() - t0) / 1e9;
+            System.err.printf("built SD 1.5 (random weights, float32) in %.1f s, threads %d%n", buildS,
+                    torch.get_num_threads());
+            Tensor ids = torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
+            rows.add(time("text_encoder", 0, () -> text.encode(ids)));
+            for (int size : sizes) {
+                if (size % 8 != 0 || size < 8) {
+                    throw new BadInputException("--sizes: " + size + " is not a positive multiple of 8");
+                }
+                int h = size / 8;
+                for (int b : new int[] {1, 2}) {
+                    Tensor x = torch.randn(b, 4, h, h);
+                    Tensor t = torch.full(new long[] {b}, new org.bytedeco.pytorch.Scalar(500.0),
+                            new org.bytedeco.pytorch.TensorOptions(ScalarType.Float));
+                    Tensor ctx = torch.randn(b, 77, 768);
+                    rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, ctx)));
+                }
+                Tensor z = torch.randn(1, 4, h, h);
+                rows.add(time("vae_decode", size, () -> vae.decode(z)));
+                Tensor img = torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
+                        new org.bytedeco.pytorch.Scalar(1));
+                rows.add(time("vae_encode", size, () -> vae.encode(img).mean()));
+            }
+        }
+        long peak = peakRssBytes();
+        if (json) {
+            StringBuilder sb = new StringBuilder("{\"threads\": " + torch.get_num_threads() + ", \"peak_rss_mb\": "
+                    + peak / (1 << 20) + ", \"stages\": [");
+            for (int i = 0; i < rows.size(); i++) {
+                Map<String, Object> r = rows.get(i);
+                sb.append(i == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT,
+                        "{\"stage\": \"%s\", \"size\": %s, \"min_s\": %.3f, \"median_s\": %.3f, \"peak_rss_mb\": %s}",
+                        r.get("stage"), r.get("size"), r.get("min"), r.get("median"), r.get("rss")));
+            }
+            System.out.println(sb.append("]}"));
+        } else {
+            System.out.printf("%-16s %6s %9s %9s %12s%n", "stage", "size", "min s", "median s", "peak RSS MB");
+            for (Map<String, Object> r : rows) {
+                System.out.printf(java.util.Locale.ROOT, "%-16s %6s %9.3f %9.3f %12s%n", r.get("stage"),
+                        (int) r.get("size") == 0 ? "-" : r.get("size"), r.get("min"), r.get("median"), r.get("rss"));
+            }
+            System.out.printf("peak RSS of the whole run: %d MB%n", peak / (1 << 20));
+        }
+    }
+
+    private Map<String, Object> time(String stage, int size, Supplier<Tensor> f) {
+        double[] s = new double[repeat];
+        for (int i = -1; i < repeat; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                long t = System.nanoTime();
+                f.get();
+                if (i >= 0) {
+                    s[i] = (System.nanoTime() - t) / 1e9;
+                }
+            }
+        }
+        Arrays.sort(s);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("stage", stage);
+        r.put("size", size);
+        r.put("min", s[0]);
+        r.put("median", s[s.length / 2]);
+        r.put("rss", peakRssBytes() / (1 << 20));
+        System.err.printf(java.util.Locale.ROOT, "%s %s: min %.3f s, median %.3f s%n", stage,
+                size == 0 ? "" : size + "x" + size, s[0], s[s.length / 2]);
+        return r;
+    }
+
+    /** VmHWM of this process: the peak resident set, native memory included. */
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

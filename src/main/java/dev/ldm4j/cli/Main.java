@@ -1,0 +1,38 @@
+package dev.ldm4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ldm4j} command. */
+@Command(name = "ldm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Latent diffusion (Stable Diffusion) in Java.",
+        subcommands = {GenerateCommand.class, InfoCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 bad usage or input. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new Errors());
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"ldm4j " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.ldm4j.pipeline;
+
+/**
+ * One text-to-image request, in the terms a user gives it (stable-diffusion.cpp's spelling of samplers and
+ * schedulers). {@code batchSize} images come from one x_T of shape [batchSize, 4, h, w] drawn from {@code seed}.
+ *
+ * @param clipSkip 0 = the model's default layer; k >= 1 = AUTOMATIC1111's CLIP skip k
+ */
+public record GenerationRequest(
+        String prompt,
+        String negativePrompt,
+        int width,
+        int height,
+        int steps,
+        double cfgScale,
+        String sampler,
+        String scheduler,
+        double eta,
+        long seed,
+        int batchSize,
+        int clipSkip) {
+
+    public GenerationRequest {
+        if (prompt == null) {
+            throw new IllegalArgumentException("a prompt is required");
+        }
+        negativePrompt = negativePrompt == null ? "" : negativePrompt;
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        }
+        if (width < 1 || height < 1) {
+            throw new IllegalArgumentException("width and height must be positive, got " + width + "x" + height);
+        }
+        if (!Double.isFinite(cfgScale)) {
+            throw new IllegalArgumentException("cfg scale must be a finite number, got " + cfgScale);
+        }
+        if (!Double.isFinite(eta) || eta < 0) {
+            throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch count must be at least 1, got " + batchSize);
+        }
+        if (clipSkip < 0) {
+            throw new IllegalArgumentException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);
+        }
+    }
+
+    /** sd.cpp's defaults for everything but the prompt. */
+    public static GenerationRequest of(String prompt) {
+        return new GenerationRequest(prompt, "", 512, 512, 20, 7.0, "euler_a", "discrete", 0.0, 42, 1, 0);
+    }
+
+    public GenerationRequest withSize(int w, int h) {
+        return new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale, sampler, scheduler, eta, seed,
+                batchSize, clipSkip);
+    }
+
+    public GenerationRequest withSampling(String sampler, String scheduler, int steps, double cfgScale) {
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta,
+                seed, batchSize, clipSkip);
+    }
+
+    public GenerationRequest withSeed(long s) {
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta, s,
+                batchSize, clipSkip);
+    }
+}
