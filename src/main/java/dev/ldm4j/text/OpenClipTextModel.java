@@ -1,0 +1,92 @@
+package dev.ldm4j.text;
+
+import dev.ldm4j.nn.Embedding;
+import dev.ldm4j.nn.LayerNorm;
+import dev.ldm4j.nn.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The SD 2.x text encoder: open_clip's text tower read from the keys below {@code cond_stage_model.model.}.
+ * Causal pre-LayerNorm transformer over token plus positional embeddings; the conditioning is one resblock's
+ * output (by default the penultimate, as SD 2.x uses) passed through {@code ln_final}.
+ *
+ * <p>Every resblock is loaded, also the last one that SD 2.x never runs, so one loaded model serves both
+ * layer choices. {@code text_projection} and {@code logit_scale} belong to the pooled image-text embedding
+ * and are not read.
+ */
+public final class OpenClipTextModel implements TextEncoder {
+    private final OpenClipTextConfig config;
+    private final Embedding tokenEmbedding;
+    private final Tensor positionalEmbedding;
+    private final List<ResidualAttentionBlock> resblocks;
+    private final LayerNorm lnFinal;
+    private final OpenClipLayer layer;
+
+    /** With the penultimate layer, as SD 2.x. */
+    public OpenClipTextModel(Weights w, OpenClipTextConfig config) {
+        this(w, config, OpenClipLayer.PENULTIMATE);
+    }
+
+    public OpenClipTextModel(Weights w, OpenClipTextConfig config, OpenClipLayer layer) {
+        this.config = config;
+        this.layer = checkLayer(layer, config);
+        this.tokenEmbedding = new Embedding(w.sub("token_embedding"), config.vocabSize(), config.width());
+        this.positionalEmbedding = w.get("positional_embedding", config.contextLength(), config.width());
+        Weights blocks = w.sub("transformer").sub("resblocks");
+        List<ResidualAttentionBlock> list = new ArrayList<>(config.layers());
+        for (int i = 0; i < config.layers(); i++) {
+            list.add(new ResidualAttentionBlock(blocks.sub(i), config));
+        }
+        this.resblocks = List.copyOf(list);
+        this.lnFinal = new LayerNorm(w.sub("ln_final"), config.width(), ResidualAttentionBlock.LN_EPS);
+    }
+
+    public OpenClipTextConfig config() {
+        return config;
+    }
+
+    public OpenClipLayer layer() {
+        return layer;
+    }
+
+    @Override
+    public int contextDim() {
+        return config.width();
+    }
+
+    @Override
+    public int maxLength() {
+        return config.contextLength();
+    }
+
+    /** Conditioning [B, N, width] from the layer given at construction. */
+    @Override
+    public Tensor encode(Tensor inputIds) {
+        return encode(inputIds, layer);
+    }
+
+    /** Conditioning [B, N, width] from {@code layer}; resblocks after it are not run. */
+    public Tensor encode(Tensor inputIds, OpenClipLayer layer) {
+        checkLayer(layer, config);
+        Tensor ids = TokenIds.check(inputIds, maxLength());
+        Tensor x = tokenEmbedding.forward(ids).add(positionalEmbedding.narrow(0, 0, ids.size(1)));
+        int run = config.layers() - layer.skipped();
+        for (int i = 0; i < run; i++) {
+            x = resblocks.get(i).forward(x);
+        }
+        return lnFinal.forward(x);
+    }
+
+    private static OpenClipLayer checkLayer(OpenClipLayer layer, OpenClipTextConfig config) {
+        if (layer == null) {
+            throw new IllegalArgumentException("OpenCLIP layer missing");
+        }
+        if (layer.skipped() >= config.layers()) {
+            throw new IllegalArgumentException("OpenCLIP layer " + layer + " needs more than " + config.layers()
+                    + " resblocks");
+        }
+        return layer;
+    }
+}

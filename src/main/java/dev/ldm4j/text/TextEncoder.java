@@ -1,0 +1,18 @@
+package dev.ldm4j.text;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A text transformer that turns token ids into the cross-attention context of the UNet. Which layer the
+ * context comes from (CLIP skip, OpenCLIP "penultimate") is fixed when the encoder is built.
+ */
+public interface TextEncoder {
+    /** Token ids {@code [B, N]} int64, N at most {@link #maxLength()}, to context {@code [B, N, contextDim]}. */
+    Tensor encode(Tensor inputIds);
+
+    /** Width of each context vector (the UNet's {@code context_dim}). */
+    int contextDim();
+
+    /** Number of positions the encoder has embeddings for (77 for every SD text encoder). */
+    int maxLength();
+}
