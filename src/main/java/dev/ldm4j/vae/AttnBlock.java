@@ -26,6 +26,10 @@ final class AttnBlock {
     }
 
     Tensor forward(Tensor x) {
+        return BlockScope.run(() -> attend(x));
+    }
+
+    private Tensor attend(Tensor x) {
         long b = x.size(0);
         long c = x.size(1);
         long height = x.size(2);

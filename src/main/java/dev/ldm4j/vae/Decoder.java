@@ -40,6 +40,7 @@ final class Decoder {
         for (int i = up.length - 1; i >= 0; i--) {
             h = up[i].forward(h);
         }
-        return convOut.forward(Ops.silu(normOut.forward(h)));
+        Tensor last = h;
+        return BlockScope.run(() -> convOut.forward(Ops.silu(normOut.forward(last))));
     }
 }

@@ -20,6 +20,6 @@ final class Downsample {
     }
 
     Tensor forward(Tensor x) {
-        return conv.forward(torch.constant_pad_nd(x, PAD_RIGHT_BOTTOM));
+        return BlockScope.run(() -> conv.forward(torch.constant_pad_nd(x, PAD_RIGHT_BOTTOM)));
     }
 }

@@ -40,7 +40,7 @@ final class Encoder {
         for (DownLevel level : down) {
             h = level.forward(h);
         }
-        h = mid.forward(h);
-        return convOut.forward(Ops.silu(normOut.forward(h)));
+        Tensor m = mid.forward(h);
+        return BlockScope.run(() -> convOut.forward(Ops.silu(normOut.forward(m))));
     }
 }

@@ -27,9 +27,11 @@ final class ResnetBlock {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = conv1.forward(Ops.silu(norm1.forward(x)));
-        h = conv2.forward(Ops.silu(norm2.forward(h)));
-        Tensor skip = ninShortcut == null ? x : ninShortcut.forward(x);
-        return skip.add(h);
+        return BlockScope.run(() -> {
+            Tensor h = conv1.forward(Ops.silu(norm1.forward(x)));
+            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            Tensor skip = ninShortcut == null ? x : ninShortcut.forward(x);
+            return skip.add(h);
+        });
     }
 }

@@ -61,7 +61,8 @@ public final class TaesdDecoder {
     public Tensor decode(Tensor latent) {
         Tensor h = latent;
         for (TaesdLayer layer : layers) {
-            h = layer.forward(h);
+            Tensor in = h;
+            h = BlockScope.run(() -> layer.forward(in));
         }
         return h;
     }

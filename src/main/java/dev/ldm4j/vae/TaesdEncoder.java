@@ -54,7 +54,8 @@ public final class TaesdEncoder {
     public Tensor encode(Tensor image) {
         Tensor h = image;
         for (TaesdLayer layer : layers) {
-            h = layer.forward(h);
+            Tensor in = h;
+            h = BlockScope.run(() -> layer.forward(in));
         }
         return h;
     }

@@ -14,6 +14,6 @@ final class Upsample {
     }
 
     Tensor forward(Tensor x) {
-        return conv.forward(Ops.upsampleNearest2x(x));
+        return BlockScope.run(() -> conv.forward(Ops.upsampleNearest2x(x)));
     }
 }
