@@ -62,8 +62,9 @@ class AutoencoderKLTest {
         }
     }
 
+    // sd-x4-upscaler-tiny: ch_mult [1, 2, 4], so f = 4 (16x16 latent -> 64x64 image)
     @ParameterizedTest
-    @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
+    @ValueSource(strings = {"sd1-tiny", "sd2-tiny", "sd-x4-upscaler-tiny"})
     void decodeMatchesReference(String folder) {
         String id = "vae_decode";
         try (SafetensorsFile ckpt = Fixtures.open(folder + "/model.safetensors");
@@ -75,6 +76,22 @@ class AutoencoderKLTest {
                 assertClose(Tensors.read(cf, "decoded"), decoded, Fixtures.tolerance(folder, id, "decoded"),
                         folder + " decoded");
             }
+        }
+    }
+
+    /** The inpainting model's concat conditioning: the masked image's moments and scaled posterior mean. */
+    @Test
+    void encodesTheMaskedImageOfTheInpaintingModel() {
+        String folder = "sd1-tiny-inpaint";
+        String id = "inpaint_conditioning";
+        try (SafetensorsFile ckpt = Fixtures.open(folder + "/model.safetensors");
+             SafetensorsFile cf = Fixtures.open(folder + "/cases/" + id + ".safetensors")) {
+            AutoencoderKL vae = load(ckpt, configOf(folder));
+            Tensor masked = Tensors.readFloat(cf, "masked_image");
+            assertClose(Tensors.read(cf, "masked_image_moments"), vae.moments(masked),
+                    Fixtures.tolerance(folder, id, "masked_image_moments"), "masked_image_moments");
+            assertClose(Tensors.read(cf, "masked_image_latent"), vae.toDiffusion(vae.encode(masked).mode()),
+                    Fixtures.tolerance(folder, id, "masked_image_latent"), "masked_image_latent");
         }
     }
 
