@@ -1,0 +1,35 @@
+package dev.ldm4j.vae;
+
+import dev.ldm4j.nn.Weights;
+import org.bytedeco.pytorch.Tensor;
+
+/** {@code encoder.down[i]}: ResnetBlocks (each followed by attention on attention levels), then a Downsample except at the last level. */
+final class DownLevel {
+    private final ResnetBlock[] block;
+    /** Empty unless this level's resolution is one of the attention resolutions. */
+    private final AttnBlock[] attn;
+    private final Downsample downsample;
+
+    DownLevel(Weights w, long in, long out, int blocks, boolean attention, boolean downsamples) {
+        this.block = new ResnetBlock[blocks];
+        this.attn = new AttnBlock[attention ? blocks : 0];
+        for (int j = 0; j < blocks; j++) {
+            block[j] = new ResnetBlock(w.sub("block").sub(j), j == 0 ? in : out, out);
+            if (attention) {
+                attn[j] = new AttnBlock(w.sub("attn").sub(j), out);
+            }
+        }
+        this.downsample = downsamples ? new Downsample(w.sub("downsample"), out) : null;
+    }
+
+    Tensor forward(Tensor x) {
+        Tensor h = x;
+        for (int j = 0; j < block.length; j++) {
+            h = block[j].forward(h);
+            if (attn.length > 0) {
+                h = attn[j].forward(h);
+            }
+        }
+        return downsample == null ? h : downsample.forward(h);
+    }
+}
