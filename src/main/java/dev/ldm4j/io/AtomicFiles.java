@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes a file so that readers only ever see the old file or the complete new one: the content goes to a
@@ -26,6 +28,8 @@ final class AtomicFiles {
     interface Content {
         void writeTo(OutputStream out) throws IOException;
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(AtomicFiles.class);
 
     private AtomicFiles() {}
 
@@ -54,6 +58,7 @@ final class AtomicFiles {
             try {
                 Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
+                LOG.warn("{}: the file system cannot rename atomically; replacing the file non-atomically", dir);
                 Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
             }
             done = true;
