@@ -24,6 +24,11 @@ public final class ImageTensors {
         return toFloat(Images.readRgb(path));
     }
 
+    /** Reads an image file as a uint8 tensor [1, 3, H, W] (see {@link Images#readRgb}). */
+    public static Tensor readRgbU8(Path path) {
+        return toU8(Images.readRgb(path));
+    }
+
     /** Reads a mask file as a float32 tensor [1, 1, H, W] = L / 255 (not thresholded). */
     public static Tensor readMask(Path path) {
         return toFloat(Images.readGray(path));

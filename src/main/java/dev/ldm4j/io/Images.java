@@ -167,7 +167,8 @@ public final class Images {
 
     /**
      * Reads an image as 8-bit RGB: grayscale is expanded to three equal channels, palette images are looked
-     * up, 16-bit channels keep their high byte (as PIL), and transparency is composited on white.
+     * up, 16-bit channels keep their high byte (as PIL does for
+     * 16-bit RGB), and transparency is composited on white.
      *
      * @throws ImageFileException when the file is missing or not a decodable image (the message names it)
      */
@@ -217,8 +218,9 @@ public final class Images {
     }
 
     /**
-     * The text chunks of a PNG ({@code tEXt}, {@code zTXt}, {@code iTXt}), keyword to text, in file order;
-     * empty for other formats.
+     * The text chunks of a PNG ({@code tEXt}, {@code zTXt}, {@code iTXt}), keyword to text, grouped by chunk
+     * type and in file order within a type (a repeated keyword keeps its last text); empty for other formats,
+     * e.g. JPEG (AUTOMATIC1111 puts JPEG parameters into EXIF, which is not read).
      */
     public static Map<String, String> readText(Path path) {
         Decoded d = open(path, false);

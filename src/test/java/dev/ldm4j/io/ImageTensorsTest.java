@@ -107,7 +107,7 @@ class ImageTensorsTest {
         Tensor mine = x.mul(new Scalar(2.0)).sub(new Scalar(1.0));
         Fixtures.assertClose(expected, mine, 0.0, "init_image from photo_64.png");
 
-        Tensor u8 = ImageTensors.toU8(Images.readRgb(Fixtures.path("sd1-tiny/photo_64.png")));
+        Tensor u8 = ImageTensors.readRgbU8(Fixtures.path("sd1-tiny/photo_64.png"));
         assertEquals(ScalarType.Byte, u8.scalar_type().intern());
         assertArrayEquals(new long[] {1, 3, 64, 64}, Tensors.shape(u8));
         Fixtures.assertClose(x, u8.to(ScalarType.Float).div(new Scalar(255.0)), 0.0, "u8 / 255");
