@@ -1,18 +1,25 @@
 package dev.ldm4j.io;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -22,12 +29,18 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A {@code .safetensors} file opened for reading. The header is parsed and validated up front; tensor data
- * is memory-mapped one tensor at a time (a mapping is limited to 2 GiB, a tensor never is that large).
+ * A {@code .safetensors} file opened for reading. The header is parsed and validated up front, so a broken
+ * file fails at {@link #open} with a message naming the file and the problem, never later inside a model.
+ * Tensor data is memory-mapped one tensor at a time (a single mapping is limited to 2 GiB).
  */
 public final class SafetensorsFile implements AutoCloseable {
-    /** Refuse absurd headers before allocating them; real ones are well under a few MB. */
+    /** Refuse absurd headers before allocating them; real ones are well under a few MB (safetensors caps at 100 MB). */
     private static final long MAX_HEADER = 100L << 20;
+
+    /** Strict JSON: a repeated tensor name is an error, not "last one wins". */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final FileChannel channel;
@@ -45,11 +58,16 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new ModelFileException(path + ": is a directory, not a safetensors file");
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new ModelFileException(path + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new ModelFileException(path + ": cannot open (permission denied)", e);
         } catch (IOException e) {
             throw new ModelFileException(path + ": cannot open (" + e.getMessage() + ")", e);
         }
@@ -70,35 +88,25 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private static SafetensorsFile parse(Path path, FileChannel ch) throws IOException {
         long size = ch.size();
-        if (Files.isDirectory(path)) {
-            throw new ModelFileException(path + ": is a directory, not a safetensors file");
-        }
         if (size < 8) {
-            throw new ModelFileException(path + ": not a safetensors file (only " + size + " bytes)");
+            throw new ModelFileException(path + ": not a safetensors file (only " + size
+                    + " bytes, less than the 8-byte header length)");
         }
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0);
-        long headerLen = lenBuf.flip().getLong();
-        if (headerLen <= 0 || headerLen > MAX_HEADER) {
-            throw new ModelFileException(path + ": not a safetensors file (header length " + headerLen + ")");
+        lenBuf.flip();
+        long headerLen = lenBuf.getLong(0);
+        if (headerLen <= 1 || headerLen > MAX_HEADER) {
+            throw new ModelFileException(path + ": not a safetensors file (" + describeStart(lenBuf)
+                    + "; header length " + Long.toUnsignedString(headerLen) + " is implausible)");
         }
         if (8 + headerLen > size) {
-            throw new ModelFileException(path + ": truncated: header of " + headerLen + " bytes but the file has "
-                    + size + " bytes");
+            throw new ModelFileException(path + ": truncated or not a safetensors file: header of " + headerLen
+                    + " bytes but the file has only " + size + " bytes");
         }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, 8);
-        String json = new String(hb.array(), StandardCharsets.UTF_8);
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new ModelFileException(path + ": not a safetensors file (header is not JSON: "
-                    + e.getOriginalMessage() + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFileException(path + ": not a safetensors file (header is not a JSON object)");
-        }
+        JsonNode root = parseHeader(path, hb.array());
         long dataStart = 8 + headerLen;
         long dataLen = size - dataStart;
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
@@ -108,9 +116,7 @@ public final class SafetensorsFile implements AutoCloseable {
             String name = e.getKey();
             JsonNode v = e.getValue();
             if (name.equals("__metadata__")) {
-                if (v.isObject()) {
-                    v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                }
+                parseMetadata(path, v, metadata);
                 continue;
             }
             tensors.put(name, parseEntry(path, name, v, dataLen));
@@ -120,54 +126,166 @@ public final class SafetensorsFile implements AutoCloseable {
                 Collections.unmodifiableMap(metadata));
     }
 
+    private static JsonNode parseHeader(Path path, byte[] header) {
+        String json;
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(header));
+            json = chars.toString();
+        } catch (CharacterCodingException e) {
+            throw new ModelFileException(path + ": not a safetensors file (header is not UTF-8 text)");
+        }
+        if (!json.startsWith("{")) {
+            throw new ModelFileException(path + ": not a safetensors file (header is not a JSON object: starts with "
+                    + quoteStart(json) + ")");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new ModelFileException(path + ": corrupt safetensors header (not valid JSON: "
+                    + e.getOriginalMessage() + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelFileException(path + ": corrupt safetensors header (not a JSON object)");
+        }
+        return root;
+    }
+
+    private static void parseMetadata(Path path, JsonNode v, Map<String, String> into) {
+        if (!v.isObject()) {
+            throw new ModelFileException(path + ": corrupt safetensors header (__metadata__ is not a JSON object)");
+        }
+        // The format says string -> string; some writers put numbers there, which are kept as their JSON text.
+        v.fields().forEachRemaining(m -> into.put(m.getKey(),
+                m.getValue().isTextual() ? m.getValue().asText() : m.getValue().toString()));
+    }
+
     private static TensorInfo parseEntry(Path path, String name, JsonNode v, long dataLen) {
         String where = path + ": tensor '" + name + "'";
         if (!v.isObject() || !v.has("dtype") || !v.has("shape") || !v.has("data_offsets")) {
             throw new ModelFileException(where + ": header entry lacks dtype, shape or data_offsets");
         }
-        DType dtype = DType.parse(v.get("dtype").asText());
+        JsonNode dtypeNode = v.get("dtype");
+        DType dtype = dtypeNode.isTextual() ? DType.parse(dtypeNode.asText()) : null;
         if (dtype == null) {
-            throw new ModelFileException(where + ": unknown dtype '" + v.get("dtype").asText() + "'");
+            throw new ModelFileException(where + ": unknown dtype " + dtypeNode
+                    + " (supported: " + Arrays.toString(DType.values()) + ")");
         }
-        JsonNode shapeNode = v.get("shape");
-        JsonNode offs = v.get("data_offsets");
-        if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2) {
-            throw new ModelFileException(where + ": malformed shape or data_offsets");
-        }
-        long[] shape = new long[shapeNode.size()];
+        long[] shape = parseShape(where, v.get("shape"));
         long numel = 1;
-        for (int i = 0; i < shape.length; i++) {
-            JsonNode d = shapeNode.get(i);
-            if (!d.canConvertToLong() || d.asLong() < 0) {
-                throw new ModelFileException(where + ": bad dimension " + d);
-            }
-            shape[i] = d.asLong();
-            numel = Math.multiplyExact(numel, shape[i]);
+        for (long d : shape) {
+            numel = multiplyOrFail(where, numel, d, shape);
+        }
+        long needed = multiplyOrFail(where, numel, dtype.byteSize(), shape);
+        JsonNode offs = v.get("data_offsets");
+        if (!offs.isArray() || offs.size() != 2 || !isWholeNumber(offs.get(0)) || !isWholeNumber(offs.get(1))) {
+            throw new ModelFileException(where + ": malformed data_offsets " + offs
+                    + " (expected [begin, end] as whole numbers)");
         }
         long begin = offs.get(0).asLong();
         long end = offs.get(1).asLong();
-        if (begin < 0 || end < begin || end > dataLen) {
-            throw new ModelFileException(where + ": data offsets [" + begin + ", " + end
-                    + "] out of range (data section has " + dataLen + " bytes; truncated file?)");
+        if (begin < 0 || end < begin) {
+            throw new ModelFileException(where + ": malformed data_offsets [" + begin + ", " + end + "]");
         }
-        if (end - begin != numel * dtype.byteSize()) {
-            throw new ModelFileException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
-                    + " needs " + numel * dtype.byteSize() + " bytes but its offsets span " + (end - begin));
+        if (end > dataLen) {
+            throw new ModelFileException(where + ": data offsets [" + begin + ", " + end
+                    + "] out of range: the data section has only " + dataLen + " bytes (truncated file?)");
+        }
+        if (end - begin != needed) {
+            throw new ModelFileException(where + ": shape " + Arrays.toString(shape) + " of " + dtype
+                    + " needs " + needed + " bytes but its data offsets span " + (end - begin));
         }
         return new TensorInfo(name, dtype, shape, begin, end);
     }
 
+    private static long[] parseShape(String where, JsonNode shapeNode) {
+        if (!shapeNode.isArray()) {
+            throw new ModelFileException(where + ": malformed shape " + shapeNode + " (expected an array)");
+        }
+        long[] shape = new long[shapeNode.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!isWholeNumber(d)) {
+                throw new ModelFileException(where + ": malformed shape " + shapeNode + " (dimension " + i
+                        + " is " + d + ")");
+            }
+            if (d.asLong() < 0) {
+                throw new ModelFileException(where + ": negative dimension " + d.asLong() + " in shape "
+                        + shapeNode);
+            }
+            shape[i] = d.asLong();
+        }
+        return shape;
+    }
+
+    private static boolean isWholeNumber(JsonNode n) {
+        return n != null && n.isIntegralNumber() && n.canConvertToLong();
+    }
+
+    private static long multiplyOrFail(String where, long a, long b, long[] shape) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new ModelFileException(where + ": shape " + Arrays.toString(shape) + " is too large");
+        }
+    }
+
     private static void checkOverlaps(Path path, Map<String, TensorInfo> tensors) {
-        List<TensorInfo> sorted = new ArrayList<>(tensors.values());
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo a = sorted.get(i - 1);
-            TensorInfo b = sorted.get(i);
-            if (b.begin() < a.end() && b.byteSize() > 0 && a.byteSize() > 0) {
-                throw new ModelFileException(path + ": tensors '" + a.name() + "' and '" + b.name()
-                        + "' overlap in the data section");
+        List<TensorInfo> sorted = new ArrayList<>();
+        for (TensorInfo t : tensors.values()) {
+            if (t.byteSize() > 0) {
+                sorted.add(t);
             }
         }
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin));
+        // Compare with the entry reaching furthest so far, not just the neighbour, so a short tensor
+        // nested inside a long one cannot hide a later overlap.
+        TensorInfo furthest = null;
+        for (TensorInfo t : sorted) {
+            if (furthest != null && t.begin() < furthest.end()) {
+                throw new ModelFileException(path + ": tensors '" + furthest.name() + "' [" + furthest.begin()
+                        + ", " + furthest.end() + "] and '" + t.name() + "' [" + t.begin() + ", " + t.end()
+                        + "] overlap in the data section");
+            }
+            if (furthest == null || t.end() > furthest.end()) {
+                furthest = t;
+            }
+        }
+    }
+
+    /** A hint for the common mistakes: handing over a .ckpt, an image or a text file. */
+    private static String describeStart(ByteBuffer first8) {
+        byte[] b = new byte[8];
+        first8.get(0, b);
+        if (b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) {
+            return "it is a ZIP archive, e.g. a PyTorch .ckpt/.pt file";
+        }
+        if ((b[0] & 0xff) == 0x80 && b[1] >= 2 && b[1] <= 5) {
+            return "it is a Python pickle, e.g. an old PyTorch .ckpt file";
+        }
+        if ((b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+            return "it is a PNG image";
+        }
+        if ((b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8) {
+            return "it is a JPEG image";
+        }
+        if (b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
+            return "it is a GGUF file";
+        }
+        boolean text = true;
+        for (byte c : b) {
+            text &= (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t';
+        }
+        return text ? "it starts with text \"" + new String(b, StandardCharsets.ISO_8859_1).strip() + "\""
+                : "unrecognised first bytes";
+    }
+
+    private static String quoteStart(String s) {
+        String head = s.length() > 16 ? s.substring(0, 16) + "..." : s;
+        return "\"" + head.replaceAll("\\p{Cntrl}", "?") + "\"";
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
@@ -193,6 +311,7 @@ public final class SafetensorsFile implements AutoCloseable {
         return tensors.containsKey(name);
     }
 
+    /** The {@code __metadata__} entries (empty when the file has none). */
     public Map<String, String> metadata() {
         return metadata;
     }
@@ -205,9 +324,16 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
-    /** The raw little-endian bytes of a tensor, memory-mapped (read-only). */
+    /** The raw little-endian bytes of a tensor, memory-mapped (read-only); valid while the file is open. */
     public ByteBuffer bytes(String name) {
         TensorInfo t = info(name);
+        if (t.byteSize() > Integer.MAX_VALUE) {
+            throw new ModelFileException(path + ": tensor '" + name + "' has " + t.byteSize()
+                    + " bytes, more than one mapping can hold (2 GiB)");
+        }
+        if (!channel.isOpen()) {
+            throw new IllegalStateException(path + ": already closed, cannot read tensor '" + name + "'");
+        }
         try {
             return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteSize())
                     .order(ByteOrder.LITTLE_ENDIAN);
