@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.unet.UNetConfig;
+import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param textLayer "last" or "penultimate" (SD 2.x conditions on the penultimate layer)
  * @param textModelConfig text tower hyper-parameters (HF CLIPTextConfig names for CLIP, open_clip names for
  *     OpenCLIP); empty means the real model's defaults or shapes detected from the checkpoint
- * @param vaeDdconfig the autoencoder's {@code ddconfig} map
+ * @param vae the autoencoder, its scale factor included
  */
 public record ModelConfig(
         ModelFamily family,
@@ -30,9 +31,7 @@ public record ModelConfig(
         TextKind textKind,
         String textLayer,
         Map<String, Object> textModelConfig,
-        Map<String, Object> vaeDdconfig,
-        int vaeEmbedDim,
-        double scaleFactor,
+        VaeConfig vae,
         double linearStart,
         double linearEnd,
         int timesteps) {
@@ -118,9 +117,20 @@ public record ModelConfig(
             throw new UnsupportedModelException(source + ": text encoder '" + csTarget + "' is not supported "
                     + "(FrozenCLIPEmbedder for SD 1.x, FrozenOpenCLIPEmbedder for SD 2.x)");
         }
-        return new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), dd,
-                y.integer(fsp, "embed_dim", 4), y.number(p, "scale_factor", 1.0), y.number(p, "linear_start", 0.00085),
+        VaeConfig vae;
+        try {
+            vae = VaeConfig.fromDdconfig(dd, y.integer(fsp, "embed_dim", 4), y.number(p, "scale_factor", 1.0));
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(source + ": first_stage_config: " + e.getMessage());
+        }
+        return new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
+                y.number(p, "linear_start", 0.00085),
                 y.number(p, "linear_end", 0.012), y.integer(p, "timesteps", 1000));
+    }
+
+    public ModelConfig withVPrediction(boolean v) {
+        return new ModelConfig(family, v, unet, textKind, textLayer, textModelConfig, vae, linearStart, linearEnd,
+                timesteps);
     }
 
     /** A one-line description for logs and {@code ldm4j info}. */

@@ -2,8 +2,8 @@ package dev.ldm4j.model;
 
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.unet.UNetConfig;
+import dev.ldm4j.vae.VaeConfig;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,10 +41,9 @@ public final class ModelDetector {
                     + CLIP + "* nor " + OPENCLIP + "* keys)");
         }
         UNetConfig unet = detectUNet(f, family);
-        Map<String, Object> dd = detectVae(f);
-        int embedDim = (int) shape(f, VAE + "quant_conv.weight")[0] / 2;
+        VaeConfig vae = VaeConfig.detect(f, VAE, VaeConfig.SD_SCALE_FACTOR);
         return new ModelConfig(family, false, unet, kind, family == ModelFamily.SD2 ? "penultimate" : "last",
-                Map.of(), dd, embedDim, 0.18215, 0.00085, 0.012, 1000);
+                Map.of(), vae, 0.00085, 0.012, 1000);
     }
 
     private static long[] shape(SafetensorsFile f, String key) {
@@ -112,28 +111,5 @@ public final class ModelDetector {
         boolean sd2 = family == ModelFamily.SD2;
         return new UNetConfig(in, out, mc, attnArr, resPerLevel, multArr, sd2 ? -1 : 8, sd2 ? 64 : -1, depth,
                 contextDim, linear, false, null, 0);
-    }
-
-    static Map<String, Object> detectVae(SafetensorsFile f) {
-        String e = VAE + "encoder.";
-        int ch = (int) shape(f, e + "conv_in.weight")[0];
-        int inCh = (int) shape(f, e + "conv_in.weight")[1];
-        int levels = countIndexed(f, e + "down.");
-        List<Integer> mult = new ArrayList<>();
-        for (int i = 0; i < levels; i++) {
-            mult.add((int) shape(f, e + "down." + i + ".block.0.conv2.weight")[0] / ch);
-        }
-        Map<String, Object> dd = new LinkedHashMap<>();
-        dd.put("double_z", true);
-        dd.put("z_channels", (int) shape(f, VAE + "decoder.conv_in.weight")[1]);
-        dd.put("resolution", 256);
-        dd.put("in_channels", inCh);
-        dd.put("out_ch", (int) shape(f, VAE + "decoder.conv_out.weight")[0]);
-        dd.put("ch", ch);
-        dd.put("ch_mult", mult);
-        dd.put("num_res_blocks", countIndexed(f, e + "down.0.block."));
-        dd.put("attn_resolutions", List.of());
-        dd.put("dropout", 0.0);
-        return dd;
     }
 }

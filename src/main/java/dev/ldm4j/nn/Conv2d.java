@@ -13,7 +13,7 @@ public final class Conv2d {
 
     public Conv2d(Weights w, long in, long out, int kernel, int stride, int padding, boolean bias) {
         this.weight = w.get("weight", out, in, kernel, kernel);
-        this.bias = bias ? new TensorOptional(w.get("bias", out)) : new TensorOptional();
+        this.bias = bias ? Tensors.retain(new TensorOptional(w.get("bias", out))) : Tensors.retain(new TensorOptional());
         this.stride = new long[] {stride, stride};
         this.padding = new long[] {padding, padding};
     }

@@ -14,8 +14,8 @@ public final class GroupNorm {
     public GroupNorm(Weights w, long groups, long channels, double eps) {
         this.groups = groups;
         this.eps = eps;
-        this.weight = new TensorOptional(w.get("weight", channels));
-        this.bias = new TensorOptional(w.get("bias", channels));
+        this.weight = Tensors.retain(new TensorOptional(w.get("weight", channels)));
+        this.bias = Tensors.retain(new TensorOptional(w.get("bias", channels)));
     }
 
     public Tensor forward(Tensor x) {

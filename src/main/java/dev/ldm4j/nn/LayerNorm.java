@@ -14,8 +14,8 @@ public final class LayerNorm {
     public LayerNorm(Weights w, long dim, double eps) {
         this.shape = new long[] {dim};
         this.eps = eps;
-        this.weight = new TensorOptional(w.get("weight", dim));
-        this.bias = new TensorOptional(w.get("bias", dim));
+        this.weight = Tensors.retain(new TensorOptional(w.get("weight", dim)));
+        this.bias = Tensors.retain(new TensorOptional(w.get("bias", dim)));
     }
 
     public Tensor forward(Tensor x) {

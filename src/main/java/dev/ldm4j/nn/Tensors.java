@@ -64,6 +64,15 @@ public final class Tensors {
         throw new IllegalStateException("unknown scalar type " + v);
     }
 
+    /**
+     * Keeps {@code p} alive past the {@link org.bytedeco.javacpp.PointerScope} it was made in: what a layer
+     * holds (weights and their optional wrappers) must outlive the request scope a model may be built in.
+     */
+    public static <P extends Pointer> P retain(P p) {
+        p.retainReference();
+        return p;
+    }
+
     public static TensorOptions options(ScalarType s) {
         return new TensorOptions(s);
     }

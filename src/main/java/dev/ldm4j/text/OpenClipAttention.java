@@ -21,7 +21,7 @@ final class OpenClipAttention {
     OpenClipAttention(Weights w, OpenClipTextConfig c) {
         long d = c.width();
         this.inProjWeight = w.get("in_proj_weight", 3 * d, d);
-        this.inProjBias = new TensorOptional(w.get("in_proj_bias", 3 * d));
+        this.inProjBias = dev.ldm4j.nn.Tensors.retain(new TensorOptional(w.get("in_proj_bias", 3 * d)));
         this.outProj = new Linear(w.sub("out_proj"), d, d);
         this.heads = c.heads();
     }

@@ -12,7 +12,6 @@ import dev.ldm4j.unet.UNetConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,7 +24,7 @@ class ModelConfigTest {
         assertEquals(ModelFamily.SD1, c.family());
         assertFalse(c.vPrediction());
         assertEquals(ModelConfig.TextKind.CLIP, c.textKind());
-        assertEquals(0.18215, c.scaleFactor());
+        assertEquals(0.18215, c.vae().scaleFactor());
         UNetConfig u = c.unet();
         assertEquals(32, u.modelChannels());
         assertArrayEquals(new int[] {1, 2, 2}, u.channelMult());
@@ -33,7 +32,7 @@ class ModelConfigTest {
         assertEquals(2, u.numHeads());
         assertEquals(32, u.contextDim());
         assertFalse(u.useLinearInTransformer());
-        assertEquals(32, c.vaeDdconfig().get("ch"));
+        assertEquals(32, c.vae().ch());
         assertEquals(32, c.textModelConfig().get("hidden_size"));
     }
 
@@ -68,11 +67,7 @@ class ModelConfigTest {
             assertEquals(a.transformerDepth(), b.transformerDepth());
             assertEquals(a.contextDim(), b.contextDim());
             assertEquals(a.useLinearInTransformer(), b.useLinearInTransformer());
-            for (String k : List.of("ch", "z_channels", "num_res_blocks", "in_channels", "out_ch")) {
-                assertEquals(yaml.vaeDdconfig().get(k), d.vaeDdconfig().get(k), k);
-            }
-            assertEquals(yaml.vaeDdconfig().get("ch_mult"), d.vaeDdconfig().get("ch_mult"));
-            assertEquals(yaml.vaeEmbedDim(), d.vaeEmbedDim());
+            assertEquals(yaml.vae().withScaleFactor(0.18215), d.vae());
         }
     }
 

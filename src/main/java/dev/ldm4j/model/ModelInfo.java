@@ -1,0 +1,92 @@
+package dev.ldm4j.model;
+
+import dev.ldm4j.io.DType;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.TensorInfo;
+import dev.ldm4j.nn.Weights;
+import dev.ldm4j.text.ClipTextConfig;
+import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.text.OpenClipLayer;
+import dev.ldm4j.text.OpenClipTextConfig;
+import dev.ldm4j.text.OpenClipTextModel;
+import dev.ldm4j.unet.UNetModel;
+import dev.ldm4j.vae.AutoencoderKL;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * What {@code ldm4j info} reports: the architecture, the dtypes and parameter counts per component, and the
+ * keys the model classes would miss or ignore. Reads the header only (the model classes are built against a
+ * {@link KeyAudit}, which hands out untouched tensors).
+ */
+public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, Map<String, Map<DType, Long>> counts,
+                        List<String> missing, List<String> misShaped, Set<String> unused) {
+
+    private static final Map<String, String> COMPONENTS = Map.of(
+            ModelDetector.UNET, "unet", ModelDetector.VAE, "vae", "cond_stage_model.", "text encoder");
+
+    public static ModelInfo of(Path model, Path yaml) {
+        try (SafetensorsFile f = SafetensorsFile.open(model); PointerScope scope = new PointerScope()) {
+            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
+            Map<String, Map<DType, Long>> counts = new TreeMap<>();
+            for (String k : f.keys()) {
+                TensorInfo t = f.info(k);
+                String comp = COMPONENTS.entrySet().stream().filter(e -> k.startsWith(e.getKey()))
+                        .map(Map.Entry::getValue).findFirst().orElse("other");
+                counts.computeIfAbsent(comp, x -> new TreeMap<>()).merge(t.dtype(), t.numel(), Long::sum);
+            }
+            KeyAudit audit = new KeyAudit(f);
+            new UNetModel(Weights.of(audit, ModelDetector.UNET), c.unet());
+            new AutoencoderKL(Weights.of(audit, ModelDetector.VAE), c.vae());
+            if (c.textKind() == ModelConfig.TextKind.CLIP) {
+                ClipTextConfig tc = c.textModelConfig().isEmpty() ? ClipTextConfig.detect(f, ModelDetector.CLIP)
+                        : ClipTextConfig.fromMap(c.textModelConfig());
+                new ClipTextModel(Weights.of(audit, ModelDetector.CLIP), tc);
+            } else {
+                OpenClipTextConfig tc = c.textModelConfig().isEmpty()
+                        ? OpenClipTextConfig.detect(f, ModelDetector.OPENCLIP)
+                        : OpenClipTextConfig.fromMap(c.textModelConfig());
+                new OpenClipTextModel(Weights.of(audit, ModelDetector.OPENCLIP), tc, OpenClipLayer.parse(c.textLayer()));
+            }
+            Set<String> unused = audit.unused();
+            unused.removeIf(StableDiffusion::expectedUnused);
+            return new ModelInfo(model, c, yaml != null, counts, audit.missing(), audit.misShaped(), unused);
+        }
+    }
+
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("file:          ").append(path).append('\n');
+        sb.append("architecture:  ").append(config.describe()).append(configFromYaml ? "" : " [detected]").append('\n');
+        if (!configFromYaml && config.family() == ModelFamily.SD2) {
+            sb.append("               (eps or v is settled by a UNet probe when the model is loaded)\n");
+        }
+        sb.append("unet:          ").append(config.unet()).append('\n');
+        sb.append("vae:           ").append(config.vae()).append('\n');
+        sb.append("parameters:\n");
+        counts.forEach((comp, byType) -> {
+            long n = byType.values().stream().mapToLong(Long::longValue).sum();
+            List<String> types = new ArrayList<>();
+            byType.forEach((d, c) -> types.add(d + " " + c));
+            sb.append(String.format(Locale.ROOT, "  %-13s %,15d  (%s)%n", comp, n, String.join(", ", types)));
+        });
+        section(sb, "missing keys", missing);
+        section(sb, "mis-shaped keys", misShaped);
+        section(sb, "unused keys", new ArrayList<>(unused));
+        return sb.toString();
+    }
+
+    private static void section(StringBuilder sb, String title, List<String> keys) {
+        sb.append(title).append(": ").append(keys.size()).append('\n');
+        keys.stream().limit(20).forEach(k -> sb.append("  ").append(k).append('\n'));
+        if (keys.size() > 20) {
+            sb.append("  ... and ").append(keys.size() - 20).append(" more\n");
+        }
+    }
+}

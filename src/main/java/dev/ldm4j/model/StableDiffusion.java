@@ -1,0 +1,247 @@
+package dev.ldm4j.model;
+
+import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.nn.CheckpointSource;
+import dev.ldm4j.nn.ParameterSource;
+import dev.ldm4j.nn.Tensors;
+import dev.ldm4j.nn.Torch;
+import dev.ldm4j.nn.Weights;
+import dev.ldm4j.sampling.NoiseSchedule;
+import dev.ldm4j.sampling.Prediction;
+import dev.ldm4j.text.ClipTextConfig;
+import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.text.ClipTokenizer;
+import dev.ldm4j.text.OpenClipLayer;
+import dev.ldm4j.text.OpenClipTextConfig;
+import dev.ldm4j.text.OpenClipTextModel;
+import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.unet.UNetModel;
+import dev.ldm4j.vae.AutoencoderKL;
+import dev.ldm4j.vae.TaesdDecoder;
+import dev.ldm4j.vae.TaesdFiles;
+import dev.ldm4j.vae.VaeConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded Stable Diffusion checkpoint: tokenizer, text encoder, UNet, autoencoder (or TAESD) and noise
+ * schedule. Weights are read once and shared; the object is immutable after {@link #load}, so concurrent
+ * requests may use it (each with its own scopes and noise).
+ */
+public final class StableDiffusion {
+    private static final Logger LOG = LoggerFactory.getLogger(StableDiffusion.class);
+
+    /** What to load. {@code config}, {@code vae} and {@code taesd} may be null. */
+    public record Options(Path model, Path config, Path vae, Path taesd) {
+        public Options {
+            if (model == null) {
+                throw new IllegalArgumentException("a model file is required");
+            }
+        }
+
+        public static Options of(Path model) {
+            return new Options(model, null, null, null);
+        }
+    }
+
+    private final String name;
+    private final ModelConfig config;
+    private final ClipTokenizer tokenizer;
+    private final TextEncoder text;
+    private final ClipTextModel clip;
+    private final UNetModel unet;
+    private final AutoencoderKL vae;
+    private final TaesdDecoder taesd;
+    private final NoiseSchedule schedule;
+    private final Set<String> unusedKeys;
+
+    private StableDiffusion(String name, ModelConfig config, ClipTokenizer tokenizer, TextEncoder text, UNetModel unet,
+                            AutoencoderKL vae, TaesdDecoder taesd, NoiseSchedule schedule, Set<String> unusedKeys) {
+        this.name = name;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.text = text;
+        this.clip = text instanceof ClipTextModel c ? c : null;
+        this.unet = unet;
+        this.vae = vae;
+        this.taesd = taesd;
+        this.schedule = schedule;
+        this.unusedKeys = unusedKeys;
+    }
+
+    public static StableDiffusion load(Options o) {
+        Torch.load();
+        long t0 = System.nanoTime();
+        if (!Files.isRegularFile(o.model())) {
+            throw new ModelFileException(o.model() + (Files.exists(o.model()) ? ": not a regular file" : ": no such file"));
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(o.model());
+             InferenceMode guard = new InferenceMode()) {
+            ModelConfig config = o.config() != null ? ModelConfig.fromYaml(o.config()) : ModelDetector.detect(f);
+            CheckpointSource src = new CheckpointSource(f);
+            TextEncoder text = textEncoder(src, f, config);
+            UNetModel unet = new UNetModel(Weights.of(src, ModelDetector.UNET), config.unet());
+            if (o.config() == null && config.family() == ModelFamily.SD2) {
+                config = config.withVPrediction(predictsV(unet));
+            }
+            AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae())
+                    : new AutoencoderKL(Weights.of(src, ModelDetector.VAE), config.vae());
+            TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
+            NoiseSchedule schedule = schedule(f, config);
+            Set<String> unused = src.unusedKeys();
+            unused.removeIf(StableDiffusion::expectedUnused);
+            String name = o.model().getFileName().toString().replaceFirst("\\.safetensors$", "");
+            LOG.info("loaded {} as {} in {} s", o.model().getFileName(), config.describe(),
+                    String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+            if (!unused.isEmpty()) {
+                LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
+                        unused.iterator().next());
+            }
+            return new StableDiffusion(name, config, ClipTokenizer.load(), text, unet, vae, taesd, schedule, unused);
+        }
+    }
+
+    /** Buffers and heads that real checkpoints carry but inference does not need. */
+    static boolean expectedUnused(String key) {
+        return !key.startsWith(ModelDetector.UNET) && !key.startsWith(ModelDetector.VAE)
+                && !key.startsWith("cond_stage_model.")
+                || key.endsWith("embeddings.position_ids")
+                || key.startsWith(ModelDetector.OPENCLIP) && (key.endsWith("text_projection") || key.endsWith("logit_scale"))
+                || key.startsWith("model_ema.")
+                || key.startsWith(ModelDetector.VAE + "loss.");
+    }
+
+    private static TextEncoder textEncoder(ParameterSource src, SafetensorsFile f, ModelConfig c) {
+        if (c.textKind() == ModelConfig.TextKind.CLIP) {
+            ClipTextConfig tc = c.textModelConfig().isEmpty() ? ClipTextConfig.detect(f, ModelDetector.CLIP)
+                    : ClipTextConfig.fromMap(c.textModelConfig());
+            return new ClipTextModel(Weights.of(src, ModelDetector.CLIP), tc);
+        }
+        OpenClipTextConfig tc = c.textModelConfig().isEmpty() ? OpenClipTextConfig.detect(f, ModelDetector.OPENCLIP)
+                : OpenClipTextConfig.fromMap(c.textModelConfig());
+        return new OpenClipTextModel(Weights.of(src, ModelDetector.OPENCLIP), tc, OpenClipLayer.parse(c.textLayer()));
+    }
+
+    /** A standalone VAE file: keys under {@code first_stage_model.} or bare {@code encoder.}/{@code decoder.}. */
+    private static AutoencoderKL separateVae(Path path, VaeConfig expected) {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            String prefix = f.has(ModelDetector.VAE + "decoder.conv_in.weight") ? ModelDetector.VAE : "";
+            if (!f.has(prefix + "decoder.conv_in.weight")) {
+                throw new ModelFileException(path + ": not a VAE file (no decoder.conv_in.weight)");
+            }
+            VaeConfig c = VaeConfig.detect(f, prefix, expected.scaleFactor());
+            return new AutoencoderKL(Weights.of(new CheckpointSource(f), prefix), c);
+        }
+    }
+
+    /**
+     * The A1111 / stable-diffusion.cpp rule for SD 2.x checkpoints without a config: run the UNet once on
+     * x = 0.5 at t = 999 with a context of 0.5s; v-models give an output far below x.
+     */
+    static boolean predictsV(UNetModel unet) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = torch.full(new long[] {1, unet.config().inChannels(), 8, 8}, new Scalar(0.5),
+                    Tensors.options(ScalarType.Float));
+            Tensor ctx = torch.full(new long[] {1, 2, unet.config().contextDim()}, new Scalar(0.5),
+                    Tensors.options(ScalarType.Float));
+            Tensor t = Tensors.fromFloats(new float[] {999f}, 1);
+            double mean = unet.forward(x, t, ctx).sub(x).mean().item().toDouble();
+            boolean v = mean < -1;
+            LOG.info("SD 2.x without a config: UNet probe mean(out - x) = {} -> {}-prediction",
+                    String.format("%.3f", mean), v ? "v" : "eps");
+            return v;
+        }
+    }
+
+    /** The checkpoint's own alphas_cumprod when it carries one, else the config's linear schedule. */
+    private static NoiseSchedule schedule(SafetensorsFile f, ModelConfig c) {
+        if (f.has("alphas_cumprod") && f.info("alphas_cumprod").numel() == c.timesteps()) {
+            return NoiseSchedule.fromAlphasCumprod(Tensors.toFloats(Tensors.readFloat(f, "alphas_cumprod")));
+        }
+        return NoiseSchedule.linear(c.timesteps(), c.linearStart(), c.linearEnd());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public UNetModel unet() {
+        return unet;
+    }
+
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    public Prediction prediction() {
+        return config.vPrediction() ? Prediction.V : Prediction.EPS;
+    }
+
+    public Set<String> unusedKeys() {
+        return unusedKeys;
+    }
+
+    /** Channels of the latent the sampler works on. */
+    public int latentChannels() {
+        return config.vae().embedDim();
+    }
+
+    public int downscaleFactor() {
+        return vae.downscaleFactor();
+    }
+
+    /**
+     * Text conditioning [B, 77, context_dim] for each prompt. {@code clipSkip} 0 uses the model's own layer;
+     * k >= 1 is AUTOMATIC1111's CLIP skip (for OpenCLIP: 1 = last layer, 2 = penultimate).
+     */
+    public Tensor encodePrompts(List<String> prompts, int clipSkip) {
+        boolean openClip = config.textKind() == ModelConfig.TextKind.OPENCLIP;
+        long[] ids = new long[prompts.size() * 77];
+        for (int i = 0; i < prompts.size(); i++) {
+            long[] one = openClip ? tokenizer.sd2Ids(prompts.get(i)) : tokenizer.sd1Ids(prompts.get(i));
+            System.arraycopy(one, 0, ids, i * 77, 77);
+        }
+        Tensor idt = Tensors.fromLongs(ids, prompts.size(), 77);
+        if (clipSkip == 0) {
+            return text.encode(idt);
+        }
+        if (clip != null) {
+            return clip.encode(idt, clipSkip);
+        }
+        if (clipSkip > 2) {
+            throw new IllegalArgumentException("clip skip " + clipSkip + " is not supported for OpenCLIP (1 or 2)");
+        }
+        return ((OpenClipTextModel) text).encode(idt, clipSkip == 1 ? OpenClipLayer.LAST : OpenClipLayer.PENULTIMATE);
+    }
+
+    /** Diffusion latents to images [B, 3, H, W] in [0, 1], by TAESD when one was loaded, else the VAE. */
+    public Tensor decode(Tensor latent) {
+        Tensor img;
+        if (taesd != null) {
+            img = taesd.decode(latent);
+        } else {
+            img = vae.decode(vae.fromDiffusion(latent)).add(new Scalar(1.0)).div(new Scalar(2.0));
+        }
+        return img.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.0)),
+                new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.ldm4j.pipeline;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** The AUTOMATIC1111 {@code parameters} text that image viewers and web UIs read from a PNG. */
+public final class Parameters {
+    private static final Map<String, String> SAMPLER_LABELS = Map.of(
+            "ddim", "DDIM", "plms", "PLMS", "ddpm", "DDPM", "euler", "Euler", "euler_a", "Euler a",
+            "heun", "Heun", "dpm++2m", "DPM++ 2M");
+    private static final Map<String, String> SCHEDULE_LABELS = Map.of("discrete", "Uniform", "karras", "Karras");
+
+    private Parameters() {}
+
+    /** "prompt\nNegative prompt: ...\nSteps: 20, Sampler: Euler a, Schedule type: ..., ..., Model: name". */
+    public static String a1111(GenerationRequest r, String modelName) {
+        StringBuilder sb = new StringBuilder(r.prompt());
+        if (!r.negativePrompt().isEmpty()) {
+            sb.append("\nNegative prompt: ").append(r.negativePrompt());
+        }
+        sb.append("\nSteps: ").append(r.steps())
+                .append(", Sampler: ").append(SAMPLER_LABELS.getOrDefault(r.sampler(), r.sampler()))
+                .append(", Schedule type: ").append(SCHEDULE_LABELS.getOrDefault(r.scheduler(), r.scheduler()))
+                .append(", CFG scale: ").append(number(r.cfgScale()))
+                .append(", Seed: ").append(r.seed())
+                .append(", Size: ").append(r.width()).append('x').append(r.height());
+        if (modelName != null) {
+            sb.append(", Model: ").append(modelName);
+        }
+        if (r.eta() != 0) {
+            sb.append(", Eta: ").append(number(r.eta()));
+        }
+        if (r.clipSkip() > 1) {
+            sb.append(", Clip skip: ").append(r.clipSkip());
+        }
+        if (r.batchSize() > 1) {
+            sb.append(", Batch size: ").append(r.batchSize());
+        }
+        return sb.append(", Version: ldm4j").toString();
+    }
+
+    private static String number(double v) {
+        return v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%s", v);
+    }
+}
