@@ -1,0 +1,91 @@
+package dev.ldm4j.sampling;
+
+import static dev.ldm4j.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.nn.Tensors;
+import org.junit.jupiter.api.Test;
+
+class SchedulerTest {
+    @Test
+    void karrasMatchesKDiffusion() {
+        for (String[] c : new String[][] {{"sd1-tiny", "kdiff_euler"}, {"sd1-tiny", "kdiff_heun"},
+                {"sd1-tiny", "kdiff_dpmpp_2m"}, {"sd2-tiny", "kdiff_euler_v"}}) {
+            NoiseSchedule s = Golden.checkpointSchedule(c[0]);
+            Sigmas sigmas = Scheduler.byName("karras").sigmas(s, 10);
+            assertClose(Golden.read(c[0], c[1], "sigmas"), Tensors.fromFloats(sigmas.values(), 11),
+                    Golden.tol(c[0], c[1], "sigmas"), c[1] + " sigmas");
+        }
+    }
+
+    @Test
+    void discreteSigmasFollowTheTable() {
+        NoiseSchedule s = NoiseSchedule.stableDiffusion();
+        float[] v = Scheduler.DISCRETE.sigmas(s, 10).values();
+        assertEquals(11, v.length);
+        // values go through exp(log(sigma)) in float32 like k-diffusion's t_to_sigma
+        assertEquals(s.sigmaMax(), v[0], 1e-6f * s.sigmaMax());
+        assertEquals(s.sigmaMin(), v[9], 1e-6f * s.sigmaMin());
+        assertEquals(0f, v[10], 0f);
+        assertDecreasing(v);
+        // t = 999 * (1 - i / 9): i = 3 is t = 666 exactly
+        assertEquals(s.sigma(666), v[3], 1e-6f * s.sigma(666));
+        // with one step per table entry the schedule is the table itself, reversed
+        float[] all = Scheduler.DISCRETE.sigmas(s, 1000).values();
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(s.sigma(999 - i), all[i], 1e-6f * all[i], "entry " + i);
+        }
+    }
+
+    @Test
+    void allSchedulersDescendToZero() {
+        NoiseSchedule s = NoiseSchedule.stableDiffusion();
+        for (Scheduler sch : Scheduler.values()) {
+            for (int steps : new int[] {1, 2, 7, 30}) {
+                float[] v = sch.sigmas(s, steps).values();
+                assertEquals(steps + 1, v.length, sch + " " + steps);
+                assertEquals(s.sigmaMax(), v[0], 1e-4f, sch + " starts at sigma_max");
+                if (steps > 1) {
+                    assertEquals(s.sigmaMin(), v[steps - 1], 1e-5f, sch + " ends at sigma_min");
+                }
+                assertEquals(0f, v[steps], 0f);
+                assertDecreasing(v);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Scheduler.KARRAS.sigmas(s, 0));
+    }
+
+    private static void assertDecreasing(float[] v) {
+        for (int i = 1; i < v.length; i++) {
+            assertTrue(v[i] < v[i - 1], "decreasing at " + i + ": " + v[i - 1] + " -> " + v[i]);
+        }
+    }
+
+    @Test
+    void ddimTimestepsAreCompVisUniform() {
+        assertArrayEquals(new int[] {901, 801, 701, 601, 501, 401, 301, 201, 101, 1}, Timesteps.uniform(1000, 10).values());
+        assertArrayEquals(new int[] {876, 751, 626, 501, 376, 251, 126, 1}, Timesteps.uniform(1000, 8).values());
+        // 1000 // 30 = 33 gives 31 timesteps, as CompVis does
+        Timesteps t30 = Timesteps.uniform(1000, 30);
+        assertEquals(31, t30.steps());
+        assertEquals(991, t30.get(0));
+        // CompVis would index timestep 1000 here; it is left out
+        assertArrayEquals(new int[] {667, 334, 1}, Timesteps.uniform(1000, 3).values());
+        assertArrayEquals(new int[] {1}, Timesteps.uniform(1000, 1).values());
+        assertThrows(IllegalArgumentException.class, () -> Timesteps.uniform(1000, 0));
+        assertThrows(IllegalArgumentException.class, () -> Timesteps.uniform(1000, 1001));
+        assertArrayEquals(new int[] {501, 401, 301, 201, 101, 1}, Timesteps.uniform(1000, 10).from(4).values());
+    }
+
+    @Test
+    void namesAreTheCliSpellings() {
+        assertEquals(Scheduler.DISCRETE, Scheduler.byName("discrete"));
+        assertEquals(Scheduler.KARRAS, Scheduler.byName("Karras"));
+        assertEquals(Scheduler.EXPONENTIAL, Scheduler.byName("exponential"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scheduler.byName("ays"));
+        assertTrue(e.getMessage().contains("discrete, karras, exponential"), e.getMessage());
+    }
+}
