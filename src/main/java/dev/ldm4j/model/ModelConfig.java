@@ -136,6 +136,6 @@ public record ModelConfig(
     /** A one-line description for logs and {@code ldm4j info}. */
     public String describe() {
         return family.label() + " (" + (vPrediction ? "v" : "eps") + "-prediction, " + textKind + " " + textLayer
-                + " layer, scale_factor " + scaleFactor + ")";
+                + " layer, scale_factor " + vae.scaleFactor() + ")";
     }
 }

@@ -51,14 +51,24 @@ public final class TextToImage {
 
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
         validate(r);
-        Sampler sampler = sampler(r);
-        Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
         int f = model.downscaleFactor();
-        try (InferenceMode guard = new InferenceMode();
-             PointerScope scope = new PointerScope();
+        try (PointerScope scope = new PointerScope();
              SeededNoise noise = new SeededNoise(r.seed())) {
             // x_T is the first draw of the seed's stream: the reproducibility contract
             Tensor xT = noise.randn(r.batchSize(), model.latentChannels(), r.height() / f, r.width() / f);
+            return generate(r, xT, noise, listener);
+        }
+    }
+
+    /**
+     * As {@link #generate(GenerationRequest, StepListener)} from a given x_T [B, 4, h, w] (unit Gaussian),
+     * with the sampler's later draws taken from {@code noise}; the request's seed and size are not used.
+     */
+    public GenerationResult generate(GenerationRequest r, Tensor xT, SeededNoise noise, StepListener listener) {
+        Sampler sampler = sampler(r);
+        Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
+        try (InferenceMode guard = new InferenceMode();
+             PointerScope scope = new PointerScope()) {
             ModelFn fn = guidedModel(r);
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
             Tensor z0 = sampler.sample(denoiser, plan, plan.initialLatent(xT), noise, listener);
