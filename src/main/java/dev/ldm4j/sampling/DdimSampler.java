@@ -20,10 +20,6 @@ final class DdimSampler extends TimestepSampler {
         this.eta = eta;
     }
 
-    double eta() {
-        return eta;
-    }
-
     /** The DDIM noise scale sigma of a step from alphas_cumprod a to a_prev (float32, like CompVis's buffer). */
     static float sigma(double eta, float a, float aPrev) {
         double oneMinusA = 1f - a;
