@@ -1,6 +1,8 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.ImageFileException;
 import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.io.OutputFileException;
 import dev.ldm4j.model.UnsupportedModelException;
 import picocli.CommandLine;
 
@@ -15,7 +17,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean userError = e instanceof BadInputException || e instanceof ModelFileException
-                || e instanceof UnsupportedModelException || e instanceof IllegalArgumentException;
+                || e instanceof UnsupportedModelException || e instanceof IllegalArgumentException
+                || e instanceof ImageFileException || e instanceof OutputFileException;
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         cl.getErr().println("ldm4j: error: " + msg);
         if (System.getenv("LDM4J_DEBUG") != null) {

@@ -9,18 +9,12 @@ import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.pipeline.TextToImage;
-import dev.ldm4j.sampling.Step;
-import dev.ldm4j.sampling.StepListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -119,11 +113,11 @@ final class GenerateCommand implements Runnable {
         TextToImage pipeline = new TextToImage(sd);
         pipeline.validate(request);
         System.err.println("seed " + seed);
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("sampling").setInitialMax(steps)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).continuousUpdate()
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build();
-             GenerationResult result = pipeline.generate(request, progress(bar))) {
-            bar.close();
+        GenerationResult result;
+        try (Progress progress = new Progress(System.err, steps, System.console() != null)) {
+            result = pipeline.generate(request, progress);
+        }
+        try (result) {
             List<RgbImage> images = ImageTensors.toRgb8(result.images());
             String params = Parameters.a1111(request, sd.name());
             for (int i = 0; i < images.size(); i++) {
@@ -131,15 +125,6 @@ final class GenerateCommand implements Runnable {
                 System.err.println("wrote " + outputs.get(i));
             }
         }
-    }
-
-    private static StepListener progress(ProgressBar bar) {
-        long start = System.nanoTime();
-        return StepListener.onStep((Step s) -> {
-            double perStep = (System.nanoTime() - start) / 1e9 / (s.index() + 1);
-            bar.stepTo(s.index() + 1);
-            bar.setExtraMessage(String.format(Locale.ROOT, "%.2f s/step", perStep));
-        });
     }
 
     /** {@code out.png} for one image; {@code out_1.png, out_2.png, ...} for a batch. */

@@ -137,7 +137,17 @@ public final class UNetModel {
         }
         h = run(middleBlock, h, emb, ctx);
         for (UNetLayer[] block : outputBlocks) {
-            h = run(block, Ops.cat(1, h, skips.pop()), emb, ctx);
+            h = Ops.cat(1, h, skips.pop());
+            int n = block.length;
+            if (block[n - 1] instanceof Upsample up) {
+                for (int i = 0; i < n - 1; i++) {
+                    h = block[i].forward(h, emb, ctx);
+                }
+                Tensor next = skips.peek();
+                h = up.forward(h, next.size(2), next.size(3));
+            } else {
+                h = run(block, h, emb, ctx);
+            }
         }
         return outConv.forward(Ops.silu(outNorm.forward(h))).to(ScalarType.Float);
     }

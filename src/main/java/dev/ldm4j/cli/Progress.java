@@ -1,0 +1,46 @@
+package dev.ldm4j.cli;
+
+import dev.ldm4j.sampling.Step;
+import dev.ldm4j.sampling.StepListener;
+import java.io.PrintStream;
+import java.util.Locale;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Sampling progress on stderr: a live bar with seconds per step on a terminal, one line per step otherwise
+ * (logs and CI keep every line readable instead of a run of carriage returns).
+ */
+final class Progress implements StepListener, AutoCloseable {
+    private final PrintStream err;
+    private final ProgressBar bar;
+    private final long start = System.nanoTime();
+
+    Progress(PrintStream err, int steps, boolean terminal) {
+        this.err = err;
+        this.bar = terminal ? new ProgressBarBuilder().setTaskName("sampling").setInitialMax(steps)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200)
+                .setConsumer(new ConsoleProgressBarConsumer(err)).build() : null;
+    }
+
+    @Override
+    public void afterStep(Step s) {
+        double perStep = (System.nanoTime() - start) / 1e9 / (s.index() + 1);
+        String rate = String.format(Locale.ROOT, "%.2f s/step", perStep);
+        if (bar != null) {
+            bar.stepTo(s.index() + 1);
+            bar.setExtraMessage(rate);
+        } else {
+            err.printf(Locale.ROOT, "sampling step %d/%d, %s%n", s.index() + 1, s.count(), rate);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+        }
+    }
+}
