@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -86,6 +87,7 @@ public final class ClipTokenizer {
 
     /** BPE ids of the prompt without start, end or padding; {@code style} decides which special tokens exist. */
     public int[] encode(String text, Style style) {
+        Objects.requireNonNull(text, "text");
         List<Integer> ids = new ArrayList<>();
         Matcher m = splitters.get(style).matcher(TextCleaner.clean(text));
         while (m.find()) {
