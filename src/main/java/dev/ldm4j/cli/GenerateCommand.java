@@ -1,5 +1,6 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
@@ -7,21 +8,27 @@ import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
+import dev.ldm4j.pipeline.ImageToImage;
+import dev.ldm4j.pipeline.InitImage;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.pipeline.TextToImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ldm4j generate}: text to image, flags spelled as in stable-diffusion.cpp. */
+/** {@code ldm4j generate}: text to image, image to image and inpainting, flags spelled as in stable-diffusion.cpp. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Generate images from a text prompt.")
+        description = "Generate images from a text prompt, optionally starting from an image (-i) or repainting "
+                + "the white area of a mask (--mask).")
 final class GenerateCommand implements Runnable {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE",
             description = "Stable Diffusion checkpoint (.safetensors, single-file layout).")
@@ -64,11 +71,37 @@ final class GenerateCommand implements Runnable {
     @Option(names = {"-s", "--seed"}, defaultValue = "42", description = "Seed; -1 = random (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = {"-W", "--width"}, defaultValue = "512", description = "Image width (default ${DEFAULT-VALUE}).")
-    int width;
+    @Option(names = {"-W", "--width"}, paramLabel = "W",
+            description = "Image width (default 512, or the init image's width).")
+    Integer width;
 
-    @Option(names = {"-H", "--height"}, defaultValue = "512", description = "Image height (default ${DEFAULT-VALUE}).")
-    int height;
+    @Option(names = {"-H", "--height"}, paramLabel = "H",
+            description = "Image height (default 512, or the init image's height).")
+    Integer height;
+
+    @Option(names = {"-i", "--init-img"}, paramLabel = "FILE",
+            description = "Start from this image (image to image); its size is the output size.")
+    Path initImg;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "Repaint where this mask (the init image's size) is white (>= 128), keep the rest. "
+                    + "Needs --init-img.")
+    Path mask;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "How much of the init image is replaced by noise, 0..1 (default "
+                    + InitImage.DEFAULT_STRENGTH + "; 1 with --mask, which starts from pure noise).")
+    Double strength;
+
+    @Option(names = "--vae-encoding", paramLabel = "MODE",
+            description = "How the init and masked images become latents: sample (default; a draw from the VAE "
+                    + "posterior, as sd.cpp, AUTOMATIC1111 and diffusers) or mean (the posterior mean).")
+    String vaeEncoding;
+
+    @Option(names = "--img2img-noising", paramLabel = "MODE",
+            description = "compvis (default; the init latent is noised one DDIM step above the first denoised one, "
+                    + "as CompVis, AUTOMATIC1111 and sd.cpp) or diffusers (at the first denoised step).")
+    String noising;
 
     @Option(names = {"-b", "--batch-count"}, defaultValue = "1",
             description = "Images per run, from one x_T [b, 4, H/8, W/8] (default ${DEFAULT-VALUE}).")
@@ -97,11 +130,20 @@ final class GenerateCommand implements Runnable {
         if (seed == -1) {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
-        GenerationRequest request = new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale,
-                sampler, scheduler, eta, seed, batch, clipSkip);
-        if (width % 8 != 0 || height % 8 != 0) {
-            throw new BadInputException("width and height must be multiples of 8, got " + width + "x" + height);
+        InitImage init = initImage();
+        int w = width != null ? width : init != null ? init.image().width() : 512;
+        int h = height != null ? height : init != null ? init.image().height() : 512;
+        if (init != null && (init.image().width() != w || init.image().height() != h)) {
+            throw new BadInputException("the init image " + initImg + " is " + init.image().width() + "x"
+                    + init.image().height() + " but -W/-H ask for " + w + "x" + h
+                    + "; resize the image or leave out -W/-H");
         }
+        if (w % 8 != 0 || h % 8 != 0) {
+            throw new BadInputException((init != null ? "the init image " + initImg + " is " : "")
+                    + "width and height must be multiples of 8, got " + w + "x" + h);
+        }
+        GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
+                sampler, scheduler, eta, seed, batch, clipSkip, init);
         // names are checked before the model is loaded, which can take a while
         dev.ldm4j.sampling.Samplers.byName(sampler);
         dev.ldm4j.sampling.Scheduler.byName(scheduler);
@@ -110,12 +152,19 @@ final class GenerateCommand implements Runnable {
             torch.set_num_threads(threads);
         }
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd));
-        TextToImage pipeline = new TextToImage(sd);
-        pipeline.validate(request);
+        TextToImage txt2img = new TextToImage(sd);
+        ImageToImage img2img = new ImageToImage(sd);
+        int total;
+        if (init == null) {
+            txt2img.validate(request);
+            total = steps;
+        } else {
+            total = img2img.plannedSteps(request);
+        }
         System.err.println("seed " + seed);
         GenerationResult result;
-        try (Progress progress = new Progress(System.err, steps, System.console() != null)) {
-            result = pipeline.generate(request, progress);
+        try (Progress progress = new Progress(System.err, total, System.console() != null)) {
+            result = init == null ? txt2img.generate(request, progress) : img2img.generate(request, progress);
         }
         try (result) {
             List<RgbImage> images = ImageTensors.toRgb8(result.images());
@@ -125,6 +174,48 @@ final class GenerateCommand implements Runnable {
                 System.err.println("wrote " + outputs.get(i));
             }
         }
+    }
+
+    /** The init image, mask and their settings from the flags; null for text to image. */
+    private InitImage initImage() {
+        if (initImg == null) {
+            for (Object[] flag : new Object[][] {{"--mask", mask}, {"--strength", strength},
+                {"--vae-encoding", vaeEncoding}, {"--img2img-noising", noising}}) {
+                if (flag[1] != null) {
+                    throw new BadInputException(flag[0] + " needs an init image (-i/--init-img)");
+                }
+            }
+            return null;
+        }
+        double s = strength != null ? strength : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
+        if (!(s >= 0 && s <= 1)) {
+            throw new BadInputException("--strength must be in [0, 1], got " + strength);
+        }
+        InitImage.Encoding encoding = choice("--vae-encoding", vaeEncoding, InitImage.Encoding.SAMPLE);
+        InitImage.Noising noisingMode = choice("--img2img-noising", noising, InitImage.Noising.COMPVIS);
+        RgbImage image = Images.readRgb(initImg);
+        GrayImage maskImage = mask == null ? null : Images.readGray(mask);
+        if (maskImage != null && (maskImage.width() != image.width() || maskImage.height() != image.height())) {
+            throw new BadInputException("the mask " + mask + " is " + maskImage.width() + "x" + maskImage.height()
+                    + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
+        }
+        return new InitImage(image, maskImage, s, encoding, noisingMode);
+    }
+
+    /** The enum constant a flag value names (case-insensitive), or {@code fallback} when the flag is absent. */
+    private static <E extends Enum<E>> E choice(String flag, String value, E fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        for (E e : fallback.getDeclaringClass().getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value.trim())) {
+                return e;
+            }
+        }
+        throw new BadInputException(flag + ": unknown value '" + value + "'; valid: "
+                + Arrays.stream(fallback.getDeclaringClass().getEnumConstants())
+                        .map(e -> e.name().toLowerCase(Locale.ROOT))
+                        .collect(Collectors.joining(", ")));
     }
 
     /** {@code out.png} for one image; {@code out_1.png, out_2.png, ...} for a batch. */

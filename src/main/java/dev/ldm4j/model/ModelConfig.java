@@ -63,15 +63,18 @@ public record ModelConfig(
         YamlMaps y = new YamlMaps(source);
         Map<String, Object> model = y.map(root, "model");
         String target = y.string(model, "target", "");
-        if (!target.endsWith("LatentDiffusion")) {
-            throw new UnsupportedModelException(source + ": model target '" + target
-                    + "' is not supported (expected ldm.models.diffusion.ddpm.LatentDiffusion)");
+        boolean inpaintTarget = target.endsWith(".LatentInpaintDiffusion");
+        if (!target.endsWith("LatentDiffusion") && !inpaintTarget) {
+            throw new UnsupportedModelException(source + ": model target '" + target + "' is not supported "
+                    + "(expected ldm.models.diffusion.ddpm.LatentDiffusion or LatentInpaintDiffusion)");
         }
         Map<String, Object> p = y.map(model, "params");
         String conditioning = y.string(p, "conditioning_key", "crossattn");
-        if (!conditioning.equals("crossattn")) {
-            throw new UnsupportedModelException(source + ": conditioning_key '" + conditioning
-                    + "' is not supported yet (text-to-image models use crossattn)");
+        // hybrid = concat + cross-attention; the only concat inputs ldm4j builds are the inpainting model's
+        String expected = inpaintTarget ? "hybrid" : "crossattn";
+        if (!conditioning.equals(expected)) {
+            throw new UnsupportedModelException(source + ": conditioning_key '" + conditioning + "' with target '"
+                    + target + "' is not supported (" + expected + " expected)");
         }
         boolean v = y.string(p, "parameterization", "eps").equals("v");
 
@@ -123,9 +126,29 @@ public record ModelConfig(
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(source + ": first_stage_config: " + e.getMessage());
         }
-        return new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
+        ModelConfig c = new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
                 y.number(p, "linear_start", 0.00085),
                 y.number(p, "linear_end", 0.012), y.integer(p, "timesteps", 1000));
+        if (inpaintTarget != c.inpainting()) {
+            throw new UnsupportedModelException(source + ": target '" + target + "' with a UNet of in_channels "
+                    + unet.inChannels() + " is not supported (an inpainting UNet takes " + c.inpaintingChannels()
+                    + ": latent, mask, masked-image latent)");
+        }
+        return c;
+    }
+
+    /**
+     * Whether this is an inpainting model (runwayml LatentInpaintDiffusion, sd-v1-5-inpainting and kin): its UNet
+     * takes the noisy latent, the mask at latent size and the masked image's latent, concatenated along the
+     * channels. Told by the UNet's input width, as AUTOMATIC1111 and stable-diffusion.cpp do.
+     */
+    public boolean inpainting() {
+        return unet.inChannels() == inpaintingChannels();
+    }
+
+    /** UNet input channels of an inpainting model: latent + 1 (mask) + latent. */
+    int inpaintingChannels() {
+        return 2 * vae.embedDim() + 1;
     }
 
     public ModelConfig withVPrediction(boolean v) {
@@ -135,7 +158,8 @@ public record ModelConfig(
 
     /** A one-line description for logs and {@code ldm4j info}. */
     public String describe() {
-        return family.label() + " (" + (vPrediction ? "v" : "eps") + "-prediction, " + textKind + " " + textLayer
+        return family.label() + (inpainting() ? " inpainting" : "") + " (" + (vPrediction ? "v" : "eps")
+                + "-prediction, " + textKind + " " + textLayer
                 + " layer, scale_factor " + vae.scaleFactor() + ")";
     }
 }

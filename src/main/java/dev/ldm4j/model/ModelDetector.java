@@ -13,6 +13,7 @@ import java.util.Map;
  * level counts and attention placement are read from tensor shapes; head counts, which shapes cannot show,
  * are those of the released models (SD 1.x: 8 heads; SD 2.x: 64 channels per head). Whether an SD 2.x UNet
  * predicts v is not in the file: {@link StableDiffusion} settles it by running the UNet once (the A1111 rule).
+ * An inpainting model is one whose UNet takes 9 input channels (see {@link ModelConfig#inpainting()}).
  */
 public final class ModelDetector {
     static final String UNET = "model.diffusion_model.";
@@ -42,8 +43,15 @@ public final class ModelDetector {
         }
         UNetConfig unet = detectUNet(f, family);
         VaeConfig vae = VaeConfig.detect(f, VAE, VaeConfig.SD_SCALE_FACTOR);
-        return new ModelConfig(family, false, unet, kind, family == ModelFamily.SD2 ? "penultimate" : "last",
+        ModelConfig c = new ModelConfig(family, false, unet, kind, family == ModelFamily.SD2 ? "penultimate" : "last",
                 Map.of(), vae, 0.00085, 0.012, 1000);
+        if (unet.inChannels() != vae.embedDim() && !c.inpainting()) {
+            // depth-to-image (5), the x4 upscaler (7), instruct-pix2pix (8) need inputs ldm4j does not build
+            throw new UnsupportedModelException(f.path() + ": the UNet takes " + unet.inChannels()
+                    + " input channels; supported are " + vae.embedDim() + " (text-to-image) and "
+                    + c.inpaintingChannels() + " (inpainting)");
+        }
+        return c;
     }
 
     private static long[] shape(SafetensorsFile f, String key) {

@@ -1,10 +1,13 @@
 package dev.ldm4j.pipeline;
 
 /**
- * One text-to-image request, in the terms a user gives it (stable-diffusion.cpp's spelling of samplers and
+ * One generation request, in the terms a user gives it (stable-diffusion.cpp's spelling of samplers and
  * schedulers). {@code batchSize} images come from one x_T of shape [batchSize, 4, h, w] drawn from {@code seed}.
+ * Without {@code init} it is text-to-image ({@link TextToImage}); with one, image-to-image or inpainting
+ * ({@link ImageToImage}), and the init image must have the request's size.
  *
  * @param clipSkip 0 = the model's default layer; k >= 1 = AUTOMATIC1111's CLIP skip k
+ * @param init     null for text-to-image
  */
 public record GenerationRequest(
         String prompt,
@@ -18,7 +21,8 @@ public record GenerationRequest(
         double eta,
         long seed,
         int batchSize,
-        int clipSkip) {
+        int clipSkip,
+        InitImage init) {
 
     public GenerationRequest {
         if (prompt == null) {
@@ -43,6 +47,18 @@ public record GenerationRequest(
         if (clipSkip < 0) {
             throw new IllegalArgumentException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);
         }
+        if (init != null && (init.image().width() != width || init.image().height() != height)) {
+            throw new IllegalArgumentException("the init image is " + init.image().width() + "x"
+                    + init.image().height() + " but the requested size is " + width + "x" + height
+                    + "; resize the image or ask for its size");
+        }
+    }
+
+    /** A text-to-image request. */
+    public GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps, double cfgScale,
+                             String sampler, String scheduler, double eta, long seed, int batchSize, int clipSkip) {
+        this(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta, seed, batchSize,
+                clipSkip, null);
     }
 
     /** sd.cpp's defaults for everything but the prompt. */
@@ -52,16 +68,24 @@ public record GenerationRequest(
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale, sampler, scheduler, eta, seed,
-                batchSize, clipSkip);
+                batchSize, clipSkip, init);
     }
 
     public GenerationRequest withSampling(String sampler, String scheduler, int steps, double cfgScale) {
         return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta,
-                seed, batchSize, clipSkip);
+                seed, batchSize, clipSkip, init);
     }
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta, s,
-                batchSize, clipSkip);
+                batchSize, clipSkip, init);
+    }
+
+    /** This request with an init image (null: text-to-image); the size becomes the image's. */
+    public GenerationRequest withInit(InitImage i) {
+        int w = i == null ? width : i.image().width();
+        int h = i == null ? height : i.image().height();
+        return new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale, sampler, scheduler, eta, seed,
+                batchSize, clipSkip, i);
     }
 }

@@ -12,7 +12,10 @@ public final class Parameters {
 
     private Parameters() {}
 
-    /** "prompt\nNegative prompt: ...\nSteps: 20, Sampler: Euler a, Schedule type: ..., ..., Model: name". */
+    /**
+     * "prompt\nNegative prompt: ...\nSteps: 20, Sampler: Euler a, Schedule type: ..., ..., Model: name", with
+     * ", Denoising strength: S" for image-to-image and inpainting requests (no mask blur: masks are used as given).
+     */
     public static String a1111(GenerationRequest r, String modelName) {
         StringBuilder sb = new StringBuilder(r.prompt());
         if (!r.negativePrompt().isEmpty()) {
@@ -26,6 +29,17 @@ public final class Parameters {
                 .append(", Size: ").append(r.width()).append('x').append(r.height());
         if (modelName != null) {
             sb.append(", Model: ").append(modelName);
+        }
+        InitImage init = r.init();
+        if (init != null) {
+            sb.append(", Denoising strength: ").append(number(init.strength()));
+            // not A1111 fields, written only when not the default, so that the text reproduces the run
+            if (init.encoding() != InitImage.Encoding.SAMPLE) {
+                sb.append(", VAE encoding: ").append(init.encoding().name().toLowerCase(Locale.ROOT));
+            }
+            if (init.noising() != InitImage.Noising.COMPVIS) {
+                sb.append(", Img2img noising: ").append(init.noising().name().toLowerCase(Locale.ROOT));
+            }
         }
         if (r.eta() != 0) {
             sb.append(", Eta: ").append(number(r.eta()));

@@ -1,25 +1,25 @@
 package dev.ldm4j.pipeline;
 
 import dev.ldm4j.model.StableDiffusion;
-import dev.ldm4j.nn.Ops;
+import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Denoiser;
-import dev.ldm4j.sampling.Guidance;
 import dev.ldm4j.sampling.ModelFn;
 import dev.ldm4j.sampling.Plan;
 import dev.ldm4j.sampling.Sampler;
-import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
 import dev.ldm4j.sampling.SeededNoise;
 import dev.ldm4j.sampling.StepListener;
-import dev.ldm4j.unet.UNetModel;
-import java.util.Collections;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Text-to-image: prompt and negative prompt to conditioning, x_T from the seed, a sampler with
- * classifier-free guidance on one [uncond, cond] batch, then the autoencoder's decoder.
+ * classifier-free guidance on one [uncond, cond] batch, then the autoencoder's decoder. An inpainting model
+ * gets AUTOMATIC1111's text-to-image conditioning: a mask of ones and the latent of an all-grey (0) image, by the
+ * posterior mean, so that the seed's stream is that of any other model.
  */
 public final class TextToImage {
     private final StableDiffusion model;
@@ -30,23 +30,15 @@ public final class TextToImage {
 
     /** Checks what can be checked before any work: size, sampler and scheduler names. */
     public void validate(GenerationRequest r) {
+        if (r.init() != null) {
+            throw new IllegalArgumentException("a request with an init image is image-to-image (use ImageToImage)");
+        }
         int f = model.downscaleFactor();
         if (r.width() % f != 0 || r.height() % f != 0) {
             throw new IllegalArgumentException("width and height must be multiples of " + f + ", got "
                     + r.width() + "x" + r.height());
         }
-        sampler(r).plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
-    }
-
-    private static Sampler sampler(GenerationRequest r) {
-        Sampler s = Samplers.byName(r.sampler());
-        if (r.eta() != 0) {
-            if (!s.name().equals("ddim")) {
-                throw new IllegalArgumentException("--eta applies to the ddim sampler only");
-            }
-            return Samplers.ddim(r.eta());
-        }
-        return s;
+        GuidedModel.sampler(r).plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
     }
 
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
@@ -65,11 +57,11 @@ public final class TextToImage {
      * with the sampler's later draws taken from {@code noise}; the request's seed and size are not used.
      */
     public GenerationResult generate(GenerationRequest r, Tensor xT, SeededNoise noise, StepListener listener) {
-        Sampler sampler = sampler(r);
+        Sampler sampler = GuidedModel.sampler(r);
         Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
         try (InferenceMode guard = new InferenceMode();
              PointerScope scope = new PointerScope()) {
-            ModelFn fn = guidedModel(r);
+            ModelFn fn = GuidedModel.of(model, r, model.config().inpainting() ? fullMask(xT) : null);
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
             Tensor z0 = sampler.sample(denoiser, plan, plan.initialLatent(xT), noise, listener);
             Tensor images = model.decode(z0);
@@ -79,15 +71,14 @@ public final class TextToImage {
         }
     }
 
-    private ModelFn guidedModel(GenerationRequest r) {
-        UNetModel unet = model.unet();
-        Tensor cond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip());
-        if (r.cfgScale() == 1.0) {
-            // guidance at scale 1 is the conditional output alone: skip the unconditional half
-            return (x, t) -> unet.forward(x, t, cond);
-        }
-        Tensor uncond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip());
-        Tensor context = Ops.cat(0, uncond, cond);
-        return Guidance.cfg((x, t) -> unet.forward(x, t, context), r.cfgScale());
+    /** An inpainting model's conditioning for repainting everything: mask of ones, latent of a grey image. */
+    private Tensor fullMask(Tensor xT) {
+        int f = model.downscaleFactor();
+        int b = (int) xT.size(0);
+        long h = xT.size(2);
+        long w = xT.size(3);
+        Tensor grey = torch.zeros(new long[] {1, 3, h * f, w * f}, Tensors.options(ScalarType.Float));
+        Tensor latent = LatentEncoder.encode(model, grey, b, InitImage.Encoding.MEAN, null);
+        return Masks.conditioning(Masks.toLatent(Masks.everywhere(h * f, w * f), b, h, w), latent);
     }
 }
