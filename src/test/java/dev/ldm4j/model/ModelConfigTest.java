@@ -48,7 +48,7 @@ class ModelConfigTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
+    @ValueSource(strings = {"sd1-tiny", "sd2-tiny", "sd1-tiny-inpaint"})
     void detectionFromShapesAgreesWithYaml(String folder) {
         ModelConfig yaml = ModelConfig.fromYaml(Fixtures.path(folder + "/config.yaml"));
         try (SafetensorsFile f = Fixtures.open(folder + "/model.safetensors")) {
@@ -85,5 +85,26 @@ class ModelConfigTest {
                 .getMessage().contains("not supported"));
         assertTrue(assertThrows(UnsupportedModelException.class,
                 () -> ModelConfig.fromYaml(dir.resolve("missing.yaml"))).getMessage().contains("no such"));
+    }
+
+    @Test
+    void inpaintingConfigsNeedTheirTargetKeyAndNineChannels(@TempDir Path dir) throws IOException {
+        String inpaint = Files.readString(Fixtures.path("sd1-tiny-inpaint/config.yaml"));
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd1-tiny-inpaint/config.yaml"));
+        assertTrue(c.inpainting());
+        assertFalse(ModelConfig.fromYaml(Fixtures.path("sd1-tiny/config.yaml")).inpainting());
+
+        Path crossattn = dir.resolve("crossattn.yaml");
+        Files.writeString(crossattn, inpaint.replace("conditioning_key: hybrid", "conditioning_key: crossattn"));
+        assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(crossattn))
+                .getMessage().contains("conditioning_key 'crossattn'"));
+        Path fourChannels = dir.resolve("four.yaml");
+        Files.writeString(fourChannels, inpaint.replace("in_channels: 9", "in_channels: 4"));
+        assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(fourChannels))
+                .getMessage().contains("in_channels 4"));
+        Path plainHybrid = dir.resolve("plain.yaml");
+        Files.writeString(plainHybrid, inpaint.replace("LatentInpaintDiffusion", "LatentDiffusion"));
+        assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(plainHybrid))
+                .getMessage().contains("conditioning_key 'hybrid'"));
     }
 }
