@@ -133,15 +133,7 @@ final class GenerateCommand implements Runnable {
         InitImage init = initImage();
         int w = width != null ? width : init != null ? init.image().width() : 512;
         int h = height != null ? height : init != null ? init.image().height() : 512;
-        if (init != null && (init.image().width() != w || init.image().height() != h)) {
-            throw new BadInputException("the init image " + initImg + " is " + init.image().width() + "x"
-                    + init.image().height() + " but -W/-H ask for " + w + "x" + h
-                    + "; resize the image or leave out -W/-H");
-        }
-        if (w % 8 != 0 || h % 8 != 0) {
-            throw new BadInputException((init != null ? "the init image " + initImg + " is " : "")
-                    + "width and height must be multiples of 8, got " + w + "x" + h);
-        }
+        checkSize(init, w, h);
         GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
                 sampler, scheduler, eta, seed, batch, clipSkip, init);
         // names are checked before the model is loaded, which can take a while
@@ -176,15 +168,32 @@ final class GenerateCommand implements Runnable {
         }
     }
 
+    /** The output size must be the init image's (no resizing) and a multiple of the VAE's factor 8. */
+    private void checkSize(InitImage init, int w, int h) {
+        if (init == null) {
+            if (w % 8 != 0 || h % 8 != 0) {
+                throw new BadInputException("width and height must be multiples of 8, got " + w + "x" + h);
+            }
+            return;
+        }
+        String size = init.image().width() + "x" + init.image().height();
+        if (init.image().width() != w || init.image().height() != h) {
+            throw new BadInputException("the init image " + initImg + " is " + size + " but -W/-H ask for "
+                    + w + "x" + h + "; resize the image or leave out -W/-H");
+        }
+        if (w % 8 != 0 || h % 8 != 0) {
+            throw new BadInputException("the init image " + initImg + " is " + size
+                    + "; its width and height must be multiples of 8 (resize or crop it)");
+        }
+    }
+
     /** The init image, mask and their settings from the flags; null for text to image. */
     private InitImage initImage() {
         if (initImg == null) {
-            for (Object[] flag : new Object[][] {{"--mask", mask}, {"--strength", strength},
-                {"--vae-encoding", vaeEncoding}, {"--img2img-noising", noising}}) {
-                if (flag[1] != null) {
-                    throw new BadInputException(flag[0] + " needs an init image (-i/--init-img)");
-                }
-            }
+            requireInitImage("--mask", mask);
+            requireInitImage("--strength", strength);
+            requireInitImage("--vae-encoding", vaeEncoding);
+            requireInitImage("--img2img-noising", noising);
             return null;
         }
         double s = strength != null ? strength : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
@@ -200,6 +209,12 @@ final class GenerateCommand implements Runnable {
                     + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
         }
         return new InitImage(image, maskImage, s, encoding, noisingMode);
+    }
+
+    private static void requireInitImage(String flag, Object value) {
+        if (value != null) {
+            throw new BadInputException(flag + " needs an init image (-i/--init-img)");
+        }
     }
 
     /** The enum constant a flag value names (case-insensitive), or {@code fallback} when the flag is absent. */

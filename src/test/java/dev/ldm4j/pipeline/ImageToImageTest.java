@@ -44,7 +44,7 @@ class ImageToImageTest {
         model = null;
     }
 
-    /** The request a case's params describe; strength -1 = the case has none (inpainting: the whole schedule). */
+    /** The request a case's params describe; a case without a strength (inpainting) runs the whole schedule. */
     static GenerationRequest request(String folder, String id, InitImage.Encoding encoding, InitImage.Noising noising) {
         var p = Fixtures.caseOf(folder, id).path("params");
         RgbImage image = Images.readRgb(Fixtures.path(folder + "/" + p.path("init_img").asText()));
