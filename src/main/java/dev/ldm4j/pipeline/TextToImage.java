@@ -87,6 +87,14 @@ public final class TextToImage {
             return (x, t) -> unet.forward(x, t, cond);
         }
         Tensor uncond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip());
+        if (uncond.size(1) != cond.size(1)) {
+            // prompt and negative prompt of different chunk counts: two UNet calls, as AUTOMATIC1111 does
+            // by default, rather than padding one of them (which changes the image)
+            return (x, t) -> {
+                Tensor u = unet.forward(x, t, uncond);
+                return u.add(unet.forward(x, t, cond).sub(u), Ops.s(r.cfgScale()));
+            };
+        }
         Tensor context = Ops.cat(0, uncond, cond);
         return Guidance.cfg((x, t) -> unet.forward(x, t, context), r.cfgScale());
     }
