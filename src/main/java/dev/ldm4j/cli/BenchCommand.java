@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * one UNet step at batch 1 and 2 (2 = one classifier-free-guidance step), VAE decode and encode.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time SD 1.5 components (random weights, float32) and print per-stage figures.")
+        description = "Time SD 1.5 components (random weights) and print per-stage figures.")
 final class BenchCommand implements Runnable {
     @Option(names = "--sizes", split = ",", defaultValue = "512,256",
             description = "Image sizes (square) to time; default: ${DEFAULT-VALUE}.")
@@ -46,6 +46,22 @@ final class BenchCommand implements Runnable {
     @Option(names = "--json", description = "Print the figures as one JSON object instead of a table.")
     boolean json;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "Weights and compute of the UNet and text encoder: fp32, bf16, fp16 (default ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--vae-precision", defaultValue = "fp32", description = "Of the VAE (default ${DEFAULT-VALUE}).")
+    String vaePrecision;
+
+    static ScalarType dtype(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32", "float32" -> ScalarType.Float;
+            case "bf16", "bfloat16" -> ScalarType.BFloat16;
+            case "fp16", "float16", "half" -> ScalarType.Half;
+            default -> throw new BadInputException("unknown precision '" + name + "' (fp32, bf16, fp16)");
+        };
+    }
+
     @Override
     public void run() {
         if (repeat < 1) {
@@ -58,14 +74,16 @@ final class BenchCommand implements Runnable {
         List<Map<String, Object>> rows = new ArrayList<>();
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {
-            RandomSource src = new RandomSource(0, ScalarType.Float);
+            RandomSource src = new RandomSource(0, dtype(precision));
             ClipTextModel text = new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."),
                     ClipTextConfig.VIT_L_14);
             UNetModel unet = new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
-            AutoencoderKL vae = new AutoencoderKL(Weights.of(src, "first_stage_model."), VaeConfig.sd());
+            ScalarType vaeType = dtype(vaePrecision);
+            AutoencoderKL vae = new AutoencoderKL(Weights.of(new RandomSource(1, vaeType), "first_stage_model."),
+                    VaeConfig.sd());
             double buildS = (System.nanoTime() - t0) / 1e9;
-            System.err.printf("built SD 1.5 (random weights, float32) in %.1f s, threads %d%n", buildS,
-                    torch.get_num_threads());
+            System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s, threads %d%n",
+                    precision, vaePrecision, buildS, torch.get_num_threads());
             Tensor ids = torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
             rows.add(time("text_encoder", 0, () -> text.encode(ids)));
             for (int size : sizes) {
@@ -80,16 +98,17 @@ final class BenchCommand implements Runnable {
                     Tensor ctx = torch.randn(b, 77, 768);
                     rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, ctx)));
                 }
-                Tensor z = torch.randn(1, 4, h, h);
+                Tensor z = torch.randn(1, 4, h, h).to(vaeType);
                 rows.add(time("vae_decode", size, () -> vae.decode(z)));
                 Tensor img = torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
-                        new org.bytedeco.pytorch.Scalar(1));
+                        new org.bytedeco.pytorch.Scalar(1)).to(vaeType);
                 rows.add(time("vae_encode", size, () -> vae.encode(img).mean()));
             }
         }
         long peak = peakRssBytes();
         if (json) {
-            StringBuilder sb = new StringBuilder("{\"threads\": " + torch.get_num_threads() + ", \"peak_rss_mb\": "
+            StringBuilder sb = new StringBuilder("{\"precision\": \"" + precision + "\", \"vae_precision\": \""
+                    + vaePrecision + "\", \"threads\": " + torch.get_num_threads() + ", \"peak_rss_mb\": "
                     + peak / (1 << 20) + ", \"stages\": [");
             for (int i = 0; i < rows.size(); i++) {
                 Map<String, Object> r = rows.get(i);

@@ -16,6 +16,7 @@ import dev.ldm4j.text.OpenClipLayer;
 import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.text.OpenClipTextModel;
 import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.text.WeightedPromptEncoder;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.TaesdDecoder;
@@ -57,9 +58,8 @@ public final class StableDiffusion {
 
     private final String name;
     private final ModelConfig config;
-    private final ClipTokenizer tokenizer;
+    private final WeightedPromptEncoder promptEncoder;
     private final TextEncoder text;
-    private final ClipTextModel clip;
     private final UNetModel unet;
     private final AutoencoderKL vae;
     private final TaesdDecoder taesd;
@@ -70,9 +70,9 @@ public final class StableDiffusion {
                             AutoencoderKL vae, TaesdDecoder taesd, NoiseSchedule schedule, Set<String> unusedKeys) {
         this.name = name;
         this.config = config;
-        this.tokenizer = tokenizer;
+        this.promptEncoder = new WeightedPromptEncoder(tokenizer,
+                config.textKind() == ModelConfig.TextKind.OPENCLIP ? ClipTokenizer.Style.SD2 : ClipTokenizer.Style.SD1);
         this.text = text;
-        this.clip = text instanceof ClipTextModel c ? c : null;
         this.unet = unet;
         this.vae = vae;
         this.taesd = taesd;
@@ -210,27 +210,12 @@ public final class StableDiffusion {
     }
 
     /**
-     * Text conditioning [B, 77, context_dim] for each prompt. {@code clipSkip} 0 uses the model's own layer;
-     * k >= 1 is AUTOMATIC1111's CLIP skip (for OpenCLIP: 1 = last layer, 2 = penultimate).
+     * Text conditioning [B, 77 * k, context_dim] for each prompt, in AUTOMATIC1111's prompt syntax (weights in
+     * brackets, BREAK, prompts longer than 75 tokens in 77-token chunks). {@code clipSkip} 0 uses the model's
+     * own layer; k >= 1 is AUTOMATIC1111's CLIP skip (for OpenCLIP: 1 = last layer, 2 = penultimate).
      */
     public Tensor encodePrompts(List<String> prompts, int clipSkip) {
-        boolean openClip = config.textKind() == ModelConfig.TextKind.OPENCLIP;
-        long[] ids = new long[prompts.size() * 77];
-        for (int i = 0; i < prompts.size(); i++) {
-            long[] one = openClip ? tokenizer.sd2Ids(prompts.get(i)) : tokenizer.sd1Ids(prompts.get(i));
-            System.arraycopy(one, 0, ids, i * 77, 77);
-        }
-        Tensor idt = Tensors.fromLongs(ids, prompts.size(), 77);
-        if (clipSkip == 0) {
-            return text.encode(idt);
-        }
-        if (clip != null) {
-            return clip.encode(idt, clipSkip);
-        }
-        if (clipSkip > 2) {
-            throw new IllegalArgumentException("clip skip " + clipSkip + " is not supported for OpenCLIP (1 or 2)");
-        }
-        return ((OpenClipTextModel) text).encode(idt, clipSkip == 1 ? OpenClipLayer.LAST : OpenClipLayer.PENULTIMATE);
+        return promptEncoder.encodeBatch(prompts, WeightedPromptEncoder.layer(text, clipSkip));
     }
 
     /** Diffusion latents to images [B, 3, H, W] in [0, 1], by TAESD when one was loaded, else the VAE. */

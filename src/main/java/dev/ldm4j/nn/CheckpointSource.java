@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -47,13 +48,16 @@ public final class CheckpointSource implements ParameterSource {
             throw new ModelFileException(file.path() + ": key '" + key + "' has shape "
                     + Arrays.toString(info.shape()) + " but the model config expects " + Arrays.toString(shape));
         }
-        Tensor t = Tensors.read(file, key);
-        if (Tensors.scalarType(t) != dtype) {
-            t = t.to(dtype);
+        // the stored-dtype copy is a temporary when converting: free it now, not at some GC
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = Tensors.read(file, key);
+            if (Tensors.scalarType(t) != dtype) {
+                t = t.to(dtype);
+            }
+            t.retainReference();
+            taken.put(key, t);
+            return t;
         }
-        t.retainReference();
-        taken.put(key, t);
-        return t;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.ldm4j.nn;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -33,6 +34,16 @@ public final class RandomSource implements ParameterSource {
 
     @Override
     public Tensor get(String key, long[] shape) {
+        // the float32 draw is a temporary when the dtype is not float32: free it now, not at some GC
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = draw(key, shape);
+            t.retainReference();
+            taken.put(key, t);
+            return t;
+        }
+    }
+
+    private Tensor draw(String key, long[] shape) {
         Tensor t;
         if (shape.length >= 2) {
             long fanIn = 1;
@@ -46,12 +57,7 @@ public final class RandomSource implements ParameterSource {
         } else {
             t = torch.ones(shape, Tensors.options(ScalarType.Float));
         }
-        if (dtype != ScalarType.Float) {
-            t = t.to(dtype);
-        }
-        t.retainReference();
-        taken.put(key, t);
-        return t;
+        return dtype != ScalarType.Float ? t.to(dtype) : t;
     }
 
     @Override

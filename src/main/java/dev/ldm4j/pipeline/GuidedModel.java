@@ -41,6 +41,15 @@ final class GuidedModel {
             return (x, t) -> unet.forward(withConcat(x, concat), t, cond);
         }
         Tensor uncond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip());
+        if (uncond.size(1) != cond.size(1)) {
+            // prompt and negative prompt of different chunk counts: two UNet calls, as AUTOMATIC1111 does
+            // by default, rather than padding one of them (which changes the image)
+            return (x, t) -> {
+                Tensor xc = withConcat(x, concat);
+                Tensor u = unet.forward(xc, t, uncond);
+                return u.add(unet.forward(xc, t, cond).sub(u), Ops.s(r.cfgScale()));
+            };
+        }
         Tensor context = Ops.cat(0, uncond, cond);
         Tensor doubledConcat = concat == null ? null : Guidance.twice(concat);
         return Guidance.cfg((x, t) -> unet.forward(withConcat(x, doubledConcat), t, context), r.cfgScale());
