@@ -141,7 +141,7 @@ public final class SafetensorsWriter {
             keepAlive.add(c);
             DType dtype;
             try {
-                dtype = Tensors.dtype(c.scalar_type().intern());
+                dtype = Tensors.dtype(Tensors.scalarType(c));
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException("tensor '" + e.getKey() + "': " + ex.getMessage(), ex);
             }

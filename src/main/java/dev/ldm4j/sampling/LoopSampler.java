@@ -1,7 +1,10 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.nn.Tensors;
+
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +69,8 @@ abstract class LoopSampler<P extends Plan> implements Sampler {
     /** A unit-normal draw of x's shape from the run's generator, on x's device. */
     static Tensor randnLike(SeededNoise noise, Tensor x) {
         Tensor z = noise.randn(x.sizes().vec().get());
-        return x.is_cpu() && z.scalar_type() == x.scalar_type() ? z : z.to(x.device(), x.scalar_type());
+        ScalarType type = Tensors.scalarType(x);
+        return x.is_cpu() && type == ScalarType.Float ? z : z.to(x.device(), type);
     }
 
     @Override

@@ -14,7 +14,7 @@ final class TokenIds {
             throw new IllegalArgumentException("token ids must have shape [batch, n] with 1 <= n <= " + maxLength
                     + ", got " + Tensors.shapeString(ids));
         }
-        ScalarType t = ids.scalar_type();
+        ScalarType t = Tensors.scalarType(ids);
         if (is(t, ScalarType.Long)) {
             return ids;
         }
