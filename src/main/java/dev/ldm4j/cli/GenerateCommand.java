@@ -4,6 +4,7 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
@@ -111,6 +112,15 @@ final class GenerateCommand implements Runnable {
             description = "Output PNG; a batch writes NAME_1.png, NAME_2.png, ... (default ${DEFAULT-VALUE}).")
     Path output;
 
+    @Option(names = "--precision", paramLabel = "P",
+            description = "UNet and text encoder dtype: fp32, bf16, fp16; default: bf16 for full-size models on a "
+                    + "CPU with AVX512-BF16/AMX, else fp32.")
+    String precision;
+
+    @Option(names = "--vae-precision", paramLabel = "P", defaultValue = "fp32",
+            description = "VAE dtype (default ${DEFAULT-VALUE}).")
+    String vaePrecision;
+
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
     int threads;
 
@@ -139,11 +149,14 @@ final class GenerateCommand implements Runnable {
         // names are checked before the model is loaded, which can take a while
         dev.ldm4j.sampling.Samplers.byName(sampler);
         dev.ldm4j.sampling.Scheduler.byName(scheduler);
+        Precision unetPrecision = precision == null ? null : Precision.parse(precision);
+        Precision vaeP = Precision.parse(vaePrecision);
         Torch.load();
         if (threads > 0) {
             torch.set_num_threads(threads);
         }
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd));
+        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd,
+                unetPrecision, vaeP));
         TextToImage txt2img = new TextToImage(sd);
         ImageToImage img2img = new ImageToImage(sd);
         int total;

@@ -19,12 +19,15 @@ import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.text.WeightedPromptEncoder;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
+import dev.ldm4j.vae.Posterior;
 import dev.ldm4j.vae.TaesdDecoder;
 import dev.ldm4j.vae.TaesdFiles;
 import dev.ldm4j.vae.VaeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -44,20 +47,36 @@ public final class StableDiffusion {
     private static final Logger LOG = LoggerFactory.getLogger(StableDiffusion.class);
 
     /** What to load. {@code config}, {@code vae} and {@code taesd} may be null. */
-    public record Options(Path model, Path config, Path vae, Path taesd) {
+    /**
+     * What to load. {@code config}, {@code vae} and {@code taesd} may be null; {@code precision} (UNet and text
+     * encoder) null means {@link Precision#auto}; the VAE is float32 unless {@code vaePrecision} says otherwise.
+     */
+    public record Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision) {
         public Options {
             if (model == null) {
                 throw new IllegalArgumentException("a model file is required");
             }
+            vaePrecision = vaePrecision == null ? Precision.FP32 : vaePrecision;
+        }
+
+        public Options(Path model, Path config, Path vae, Path taesd) {
+            this(model, config, vae, taesd, null, null);
         }
 
         public static Options of(Path model) {
             return new Options(model, null, null, null);
         }
+
+        public Options withPrecision(Precision p, Precision vaeP) {
+            return new Options(model, config, vae, taesd, p, vaeP);
+        }
     }
 
+    private final Options options;
     private final String name;
     private final ModelConfig config;
+    private final Object fallbackLock = new Object();
+    private StableDiffusion fp32Fallback;
     private final WeightedPromptEncoder promptEncoder;
     private final TextEncoder text;
     private final UNetModel unet;
@@ -66,8 +85,9 @@ public final class StableDiffusion {
     private final NoiseSchedule schedule;
     private final Set<String> unusedKeys;
 
-    private StableDiffusion(String name, ModelConfig config, ClipTokenizer tokenizer, TextEncoder text, UNetModel unet,
+    private StableDiffusion(Options options, String name, ModelConfig config, ClipTokenizer tokenizer, TextEncoder text, UNetModel unet,
                             AutoencoderKL vae, TaesdDecoder taesd, NoiseSchedule schedule, Set<String> unusedKeys) {
+        this.options = options;
         this.name = name;
         this.config = config;
         this.promptEncoder = new WeightedPromptEncoder(tokenizer,
@@ -89,26 +109,32 @@ public final class StableDiffusion {
         try (SafetensorsFile f = SafetensorsFile.open(o.model());
              InferenceMode guard = new InferenceMode()) {
             ModelConfig config = o.config() != null ? ModelConfig.fromYaml(o.config()) : ModelDetector.detect(f);
-            CheckpointSource src = new CheckpointSource(f);
+            Precision precision = o.precision() != null ? o.precision() : Precision.auto(paramCount(f, ModelDetector.UNET));
+            CheckpointSource src = new CheckpointSource(f, precision.scalarType());
+            CheckpointSource vaeSrc = new CheckpointSource(f, o.vaePrecision().scalarType());
             TextEncoder text = textEncoder(src, f, config);
             UNetModel unet = new UNetModel(Weights.of(src, ModelDetector.UNET), config.unet());
             if (o.config() == null && config.family() == ModelFamily.SD2) {
                 config = config.withVPrediction(predictsV(unet));
             }
-            AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae())
-                    : new AutoencoderKL(Weights.of(src, ModelDetector.VAE), config.vae());
+            AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision())
+                    : new AutoencoderKL(Weights.of(vaeSrc, ModelDetector.VAE), config.vae());
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
             NoiseSchedule schedule = schedule(f, config);
-            Set<String> unused = src.unusedKeys();
+            Set<String> unused = new LinkedHashSet<>(f.keys());
+            unused.removeAll(src.taken().keySet());
+            unused.removeAll(vaeSrc.taken().keySet());
             unused.removeIf(StableDiffusion::expectedUnused);
             String name = o.model().getFileName().toString().replaceFirst("\\.safetensors$", "");
-            LOG.info("loaded {} as {} in {} s", o.model().getFileName(), config.describe(),
-                    String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+            LOG.info("loaded {} as {} in {} s; unet and text encoder in {}, vae in {}", o.model().getFileName(),
+                    config.describe(), String.format("%.1f", (System.nanoTime() - t0) / 1e9), precision.cliName(),
+                    o.vaePrecision().cliName());
             if (!unused.isEmpty()) {
                 LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
                         unused.iterator().next());
             }
-            return new StableDiffusion(name, config, ClipTokenizer.load(), text, unet, vae, taesd, schedule, unused);
+            return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()), name, config, ClipTokenizer.load(),
+                    text, unet, vae, taesd, schedule, unused);
         }
     }
 
@@ -134,14 +160,18 @@ public final class StableDiffusion {
     }
 
     /** A standalone VAE file: keys under {@code first_stage_model.} or bare {@code encoder.}/{@code decoder.}. */
-    private static AutoencoderKL separateVae(Path path, VaeConfig expected) {
+    private static long paramCount(SafetensorsFile f, String prefix) {
+        return f.keys().stream().filter(k -> k.startsWith(prefix)).mapToLong(k -> f.info(k).numel()).sum();
+    }
+
+    private static AutoencoderKL separateVae(Path path, VaeConfig expected, Precision precision) {
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
             String prefix = f.has(ModelDetector.VAE + "decoder.conv_in.weight") ? ModelDetector.VAE : "";
             if (!f.has(prefix + "decoder.conv_in.weight")) {
                 throw new ModelFileException(path + ": not a VAE file (no decoder.conv_in.weight)");
             }
             VaeConfig c = VaeConfig.detect(f, prefix, expected.scaleFactor());
-            return new AutoencoderKL(Weights.of(new CheckpointSource(f), prefix), c);
+            return new AutoencoderKL(Weights.of(new CheckpointSource(f, precision.scalarType()), prefix), c);
         }
     }
 
@@ -215,7 +245,37 @@ public final class StableDiffusion {
      * own layer; k >= 1 is AUTOMATIC1111's CLIP skip (for OpenCLIP: 1 = last layer, 2 = penultimate).
      */
     public Tensor encodePrompts(List<String> prompts, int clipSkip) {
-        return promptEncoder.encodeBatch(prompts, WeightedPromptEncoder.layer(text, clipSkip));
+        UnaryOperator<Tensor> layer = WeightedPromptEncoder.layer(text, clipSkip);
+        // the emphasis rescaling and everything after the encoder work in float32, whatever the encoder's dtype
+        return promptEncoder.encodeBatch(prompts, ids -> layer.apply(ids).to(ScalarType.Float));
+    }
+
+    /** The VAE posterior of images [B, 3, H, W] in [-1, 1], in float32 whatever the VAE's dtype. */
+    public Posterior encodeImage(Tensor image) {
+        Posterior p = vae.encode(image.to(options.vaePrecision().scalarType()));
+        return new Posterior(p.mean().to(ScalarType.Float), p.logvar().to(ScalarType.Float),
+                p.std().to(ScalarType.Float));
+    }
+
+    /** The precision the UNet and text encoder run in. */
+    public Precision precision() {
+        return options.precision();
+    }
+
+    /**
+     * This model in float32, for requests whose half-precision run produced NaN or Inf: loaded on first use
+     * from the same files, then kept.
+     */
+    public StableDiffusion float32() {
+        if (options.precision() == Precision.FP32 && options.vaePrecision() == Precision.FP32) {
+            return this;
+        }
+        synchronized (fallbackLock) {
+            if (fp32Fallback == null) {
+                fp32Fallback = load(options.withPrecision(Precision.FP32, Precision.FP32));
+            }
+            return fp32Fallback;
+        }
     }
 
     /** Diffusion latents to images [B, 3, H, W] in [0, 1], by TAESD when one was loaded, else the VAE. */
@@ -224,7 +284,8 @@ public final class StableDiffusion {
         if (taesd != null) {
             img = taesd.decode(latent);
         } else {
-            img = vae.decode(vae.fromDiffusion(latent)).add(new Scalar(1.0)).div(new Scalar(2.0));
+            Tensor z = vae.fromDiffusion(latent).to(options.vaePrecision().scalarType());
+            img = vae.decode(z).to(ScalarType.Float).add(new Scalar(1.0)).div(new Scalar(2.0));
         }
         return img.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.0)),
                 new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));

@@ -71,6 +71,10 @@ public final class ImageToImage {
     }
 
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
+        return Float32Fallback.run(model, m -> new ImageToImage(m).generateOnce(r, listener));
+    }
+
+    private GenerationResult generateOnce(GenerationRequest r, StepListener listener) {
         validate(r);
         InitImage init = r.init();
         Sampler sampler = GuidedModel.sampler(r);

@@ -17,7 +17,7 @@ final class LatentEncoder {
     static Tensor encode(StableDiffusion model, Tensor image, int batch, InitImage.Encoding encoding,
                          SeededNoise noise) {
         AutoencoderKL vae = model.vae();
-        Posterior p = vae.encode(image);
+        Posterior p = model.encodeImage(image);
         if (encoding == InitImage.Encoding.MEAN) {
             return vae.toDiffusion(p.mode().repeat(batch, 1, 1, 1));
         }

@@ -42,6 +42,10 @@ public final class TextToImage {
     }
 
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
+        return Float32Fallback.run(model, m -> new TextToImage(m).generateOnce(r, listener));
+    }
+
+    private GenerationResult generateOnce(GenerationRequest r, StepListener listener) {
         validate(r);
         int f = model.downscaleFactor();
         try (PointerScope scope = new PointerScope();
