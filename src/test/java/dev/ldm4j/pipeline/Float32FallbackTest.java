@@ -1,0 +1,57 @@
+package dev.ldm4j.pipeline;
+
+import static dev.ldm4j.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.SafetensorsWriter;
+import dev.ldm4j.model.Precision;
+import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.nn.Tensors;
+import dev.ldm4j.sampling.StepListener;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A half-precision run that overflows is re-run in float32 instead of producing a black image. */
+class Float32FallbackTest {
+    @Test
+    void overflowInFp16FallsBackToFloat32(@TempDir Path dir) {
+        // sd1-tiny with an output bias beyond fp16's range (65504): finite in float32, Inf in fp16
+        Path model = dir.resolve("overflow.safetensors");
+        try (SafetensorsFile f = Fixtures.open("sd1-tiny/model.safetensors")) {
+            Map<String, Tensor> all = new LinkedHashMap<>();
+            for (String k : f.keys()) {
+                Tensor t = Tensors.read(f, k);
+                all.put(k, k.equals("model.diffusion_model.out.2.bias") ? t.add(new Scalar(1e5)) : t);
+            }
+            SafetensorsWriter.writeTensors(model, all);
+        }
+        Path config = Fixtures.path("sd1-tiny/config.yaml");
+        StableDiffusion half = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+                Precision.FP16, Precision.FP32));
+        StableDiffusion full = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+                Precision.FP32, Precision.FP32));
+        try (org.bytedeco.pytorch.InferenceMode g = new org.bytedeco.pytorch.InferenceMode()) {
+            Tensor out = half.unet().forward(org.bytedeco.pytorch.global.torch.zeros(1, 4, 8, 8),
+                    Tensors.fromFloats(new float[] {500f}, 1), org.bytedeco.pytorch.global.torch.zeros(1, 77, 32));
+            assertFalse(out.isfinite().all().item().toBool(), "the fp16 UNet must overflow for this test to mean anything");
+        }
+        GenerationRequest r = new GenerationRequest("an apple", "", 64, 64, 3, 7.5, "ddim", "discrete", 0, 1, 1, 0);
+        try (GenerationResult fromHalf = new TextToImage(half).generate(r, StepListener.NONE);
+             GenerationResult fromFull = new TextToImage(full).generate(r, StepListener.NONE)) {
+            assertTrue(Float32Fallback.finite(fromFull), "the float32 run itself must be finite");
+            assertTrue(Float32Fallback.finite(fromHalf), "the fp16 run was not replaced by a float32 one");
+            assertClose(fromFull.latents(), fromHalf.latents(), 0.0, "fallback result");
+        }
+        assertEquals(Precision.FP32, half.float32().precision());
+        assertFalse(half.float32() == half);
+    }
+}
