@@ -324,6 +324,39 @@ public final class SafetensorsFile implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Reads a tensor's raw little-endian bytes into {@code dst} (from its position, exactly
+     * {@code info(name).byteSize()} bytes), with positional reads: no mapping stays behind, so loading a
+     * multi-GB checkpoint into converted weights does not also keep the file's pages in this process.
+     */
+    public void read(String name, ByteBuffer dst) {
+        TensorInfo t = info(name);
+        if (t.byteSize() > Integer.MAX_VALUE) {
+            throw new ModelFileException(path + ": tensor '" + name + "' has " + t.byteSize()
+                    + " bytes, more than one read can hold (2 GiB)");
+        }
+        if (dst.remaining() < t.byteSize()) {
+            throw new IllegalArgumentException("buffer of " + dst.remaining() + " bytes for tensor '" + name
+                    + "' of " + t.byteSize() + " bytes");
+        }
+        if (!channel.isOpen()) {
+            throw new IllegalStateException(path + ": already closed, cannot read tensor '" + name + "'");
+        }
+        ByteBuffer view = dst.slice().limit((int) t.byteSize());
+        long pos = dataStart + t.begin();
+        try {
+            while (view.hasRemaining()) {
+                int n = channel.read(view, pos);
+                if (n < 0) {
+                    throw new ModelFileException(path + ": truncated while reading tensor '" + name + "'");
+                }
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw new ModelFileException(path + ": cannot read tensor '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
     /** The raw little-endian bytes of a tensor, memory-mapped (read-only); valid while the file is open. */
     public ByteBuffer bytes(String name) {
         TensorInfo t = info(name);

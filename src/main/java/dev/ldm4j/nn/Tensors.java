@@ -83,8 +83,9 @@ public final class Tensors {
         TensorInfo info = file.info(name);
         Tensor t = torch.empty(info.shape(), options(scalarType(info.dtype())), new MemoryFormatOptional());
         if (info.byteSize() > 0) {
-            ByteBuffer src = file.bytes(name);
-            Pointer.memcpy(t.data_ptr(), new BytePointer(src), info.byteSize());
+            // straight into the tensor's memory: no mapping of the file is left behind
+            ByteBuffer dst = new BytePointer(t.data_ptr()).capacity(info.byteSize()).asByteBuffer();
+            file.read(name, dst);
         }
         return t;
     }
