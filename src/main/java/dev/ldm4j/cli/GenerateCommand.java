@@ -121,6 +121,10 @@ final class GenerateCommand implements Runnable {
             description = "VAE dtype (default ${DEFAULT-VALUE}).")
     String vaePrecision;
 
+    @Option(names = "--vae-tiling", negatable = true,
+            description = "Decode in overlapping tiles (bounded memory); default: only above 1024x1024 pixels.")
+    Boolean vaeTiling;
+
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
     int threads;
 
@@ -156,7 +160,7 @@ final class GenerateCommand implements Runnable {
             torch.set_num_threads(threads);
         }
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd,
-                unetPrecision, vaeP));
+                unetPrecision, vaeP, vaeTiling));
         TextToImage txt2img = new TextToImage(sd);
         ImageToImage img2img = new ImageToImage(sd);
         int total;

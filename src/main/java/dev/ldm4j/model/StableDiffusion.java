@@ -22,6 +22,7 @@ import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.Posterior;
 import dev.ldm4j.vae.TaesdDecoder;
 import dev.ldm4j.vae.TaesdFiles;
+import dev.ldm4j.vae.TiledDecode;
 import dev.ldm4j.vae.VaeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,8 +51,10 @@ public final class StableDiffusion {
     /**
      * What to load. {@code config}, {@code vae} and {@code taesd} may be null; {@code precision} (UNet and text
      * encoder) null means {@link Precision#auto}; the VAE is float32 unless {@code vaePrecision} says otherwise.
+     * {@code vaeTiling} null decodes in tiles only images larger than {@link #TILING_AUTO_PIXELS}.
      */
-    public record Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision) {
+    public record Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision,
+                          Boolean vaeTiling) {
         public Options {
             if (model == null) {
                 throw new IllegalArgumentException("a model file is required");
@@ -60,7 +63,11 @@ public final class StableDiffusion {
         }
 
         public Options(Path model, Path config, Path vae, Path taesd) {
-            this(model, config, vae, taesd, null, null);
+            this(model, config, vae, taesd, null, null, null);
+        }
+
+        public Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision) {
+            this(model, config, vae, taesd, precision, vaePrecision, null);
         }
 
         public static Options of(Path model) {
@@ -68,9 +75,15 @@ public final class StableDiffusion {
         }
 
         public Options withPrecision(Precision p, Precision vaeP) {
-            return new Options(model, config, vae, taesd, p, vaeP);
+            return new Options(model, config, vae, taesd, p, vaeP, vaeTiling);
         }
     }
+
+    /** Images above this many pixels (1024 x 1024) are decoded in tiles unless tiling was switched off. */
+    public static final long TILING_AUTO_PIXELS = 1024L * 1024;
+    /** Latent tile and overlap: a 256-pixel tile keeps the decoder's activations near 0.5 GB in float32. */
+    static final int TILE = 32;
+    static final int TILE_OVERLAP = 8;
 
     private final Options options;
     private final String name;
@@ -285,7 +298,11 @@ public final class StableDiffusion {
             img = taesd.decode(latent);
         } else {
             Tensor z = vae.fromDiffusion(latent).to(options.vaePrecision().scalarType());
-            img = vae.decode(z).to(ScalarType.Float).add(new Scalar(1.0)).div(new Scalar(2.0));
+            int f = vae.downscaleFactor();
+            boolean tiled = options.vaeTiling() != null ? options.vaeTiling()
+                    : latent.size(2) * latent.size(3) * f * f > TILING_AUTO_PIXELS;
+            Tensor decoded = tiled ? TiledDecode.decode(vae::decode, z, f, TILE, TILE_OVERLAP) : vae.decode(z);
+            img = decoded.to(ScalarType.Float).add(new Scalar(1.0)).div(new Scalar(2.0));
         }
         return img.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.0)),
                 new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));
