@@ -1,5 +1,6 @@
 package dev.ldm4j.unet;
 
+import dev.ldm4j.nn.BlockScope;
 import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.Embedding;
 import dev.ldm4j.nn.GroupNorm;
@@ -130,33 +131,43 @@ public final class UNetModel {
         }
         Tensor h = x.to(dtype);
         Tensor ctx = context.to(dtype);
+        Tensor e = emb;
         Deque<Tensor> skips = new ArrayDeque<>();
         for (UNetLayer[] block : inputBlocks) {
-            h = run(block, h, emb, ctx);
+            h = run(block, h, e, ctx);
             skips.push(h);
         }
-        h = run(middleBlock, h, emb, ctx);
+        h = run(middleBlock, h, e, ctx);
         for (UNetLayer[] block : outputBlocks) {
-            h = Ops.cat(1, h, skips.pop());
-            int n = block.length;
-            if (block[n - 1] instanceof Upsample up) {
-                for (int i = 0; i < n - 1; i++) {
-                    h = block[i].forward(h, emb, ctx);
-                }
-                Tensor next = skips.peek();
-                h = up.forward(h, next.size(2), next.size(3));
-            } else {
-                h = run(block, h, emb, ctx);
-            }
+            Tensor in = h;
+            Tensor skip = skips.pop();
+            Tensor next = skips.peek();
+            h = BlockScope.run(() -> outputBlock(block, Ops.cat(1, in, skip), e, ctx, next));
         }
         return outConv.forward(Ops.silu(outNorm.forward(h))).to(ScalarType.Float);
     }
 
+    /** One block, its intermediates freed when it returns (a whole forward's would be gigabytes at 512 px). */
     private static Tensor run(UNetLayer[] block, Tensor h, Tensor emb, Tensor context) {
         for (UNetLayer layer : block) {
-            h = layer.forward(h, emb, context);
+            Tensor in = h;
+            h = BlockScope.run(() -> layer.forward(in, emb, context));
         }
         return h;
+    }
+
+    /** An output block; its Upsample, if any, goes to the size of the skip connection it meets next. */
+    private static Tensor outputBlock(UNetLayer[] block, Tensor h, Tensor emb, Tensor context, Tensor nextSkip) {
+        int n = block.length;
+        if (!(block[n - 1] instanceof Upsample up)) {
+            return run(block, h, emb, context);
+        }
+        for (int i = 0; i < n - 1; i++) {
+            Tensor in = h;
+            UNetLayer layer = block[i];
+            h = BlockScope.run(() -> layer.forward(in, emb, context));
+        }
+        return up.forward(h, nextSkip.size(2), nextSkip.size(3));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ldm4j.vae;
 
+import dev.ldm4j.nn.BlockScope;
 import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.GroupNorm;
 import dev.ldm4j.nn.Ops;

@@ -1,4 +1,4 @@
-package dev.ldm4j.vae;
+package dev.ldm4j.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

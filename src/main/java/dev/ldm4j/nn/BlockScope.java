@@ -1,4 +1,4 @@
-package dev.ldm4j.vae;
+package dev.ldm4j.nn;
 
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
@@ -10,10 +10,10 @@ import org.bytedeco.pytorch.Tensor;
  * decode makes gigabytes of intermediates at image resolution; holding them all to the end multiplies the
  * peak memory by the depth of the network.
  */
-final class BlockScope {
+public final class BlockScope {
     private BlockScope() {}
 
-    static Tensor run(Supplier<Tensor> body) {
+    public static Tensor run(Supplier<Tensor> body) {
         PointerScope outer = PointerScope.getInnerScope();
         try (PointerScope inner = new PointerScope()) {
             Tensor out = body.get();
