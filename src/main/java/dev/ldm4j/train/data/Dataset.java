@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *       {@code .txt} of the same name ({@code cat.png} → {@code cat.txt}).</li>
  * </ul>
  * Captions are trimmed and each run of whitespace, line breaks included, becomes one space. Names starting
- * with a dot are ignored. PNG, JPEG, BMP and GIF decode with the JDK's ImageIO; WebP only with an ImageIO
- * WebP plugin on the classpath (the JDK has none; without one WebP files are skipped with a warning saying so).
+ * with a dot are ignored. Decoding is the JDK's ImageIO: PNG, JPEG and BMP (and, when named in a
+ * {@code metadata.jsonl}, GIF and TIFF); WebP only with an ImageIO WebP plugin on the classpath (the JDK has
+ * none; without one WebP files are skipped with a warning saying so).
  *
  * <p>Every image is decoded once when the dataset is opened, so that a broken file is found then, skipped
  * with a warning naming it and listed in {@link #skipped()}, instead of stopping a training run hours later.
