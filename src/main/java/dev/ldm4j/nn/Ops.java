@@ -18,6 +18,15 @@ public final class Ops {
         return torch.silu(x);
     }
 
+    /**
+     * SiLU of a tensor that nothing else refers to (a norm's fresh output): computed in place when no
+     * gradient is being recorded, which saves one activation-sized buffer per block at inference; out of
+     * place under autograd, whose SiLU backward needs the input.
+     */
+    public static Tensor siluOfFresh(Tensor fresh) {
+        return org.bytedeco.pytorch.GradMode.is_enabled() ? torch.silu(fresh) : torch.silu_(fresh);
+    }
+
     /** Exact (erf) GELU. */
     public static Tensor gelu(Tensor x) {
         return torch.gelu(x);

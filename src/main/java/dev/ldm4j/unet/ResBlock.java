@@ -29,10 +29,10 @@ final class ResBlock implements UNetLayer {
 
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
-        Tensor h = inConv.forward(Ops.silu(inNorm.forward(x)));
+        Tensor h = inConv.forward(Ops.siluOfFresh(inNorm.forward(x)));
         Tensor e = embLinear.forward(Ops.silu(emb));
         h = h.add(e.view(e.size(0), e.size(1), 1, 1));
-        h = outConv.forward(Ops.silu(outNorm.forward(h)));
+        h = outConv.forward(Ops.siluOfFresh(outNorm.forward(h)));
         return (skip == null ? x : skip.forward(x)).add(h);
     }
 }

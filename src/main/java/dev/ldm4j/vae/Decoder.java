@@ -42,6 +42,6 @@ final class Decoder {
             h = up[i].forward(h);
         }
         Tensor last = h;
-        return BlockScope.run(() -> convOut.forward(Ops.silu(normOut.forward(last))));
+        return BlockScope.run(() -> convOut.forward(Ops.siluOfFresh(normOut.forward(last))));
     }
 }

@@ -42,6 +42,6 @@ final class Encoder {
             h = level.forward(h);
         }
         Tensor m = mid.forward(h);
-        return BlockScope.run(() -> convOut.forward(Ops.silu(normOut.forward(m))));
+        return BlockScope.run(() -> convOut.forward(Ops.siluOfFresh(normOut.forward(m))));
     }
 }

@@ -29,8 +29,8 @@ final class ResnetBlock {
 
     Tensor forward(Tensor x) {
         return BlockScope.run(() -> {
-            Tensor h = conv1.forward(Ops.silu(norm1.forward(x)));
-            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            Tensor h = conv1.forward(Ops.siluOfFresh(norm1.forward(x)));
+            h = conv2.forward(Ops.siluOfFresh(norm2.forward(h)));
             Tensor skip = ninShortcut == null ? x : ninShortcut.forward(x);
             return skip.add(h);
         });
