@@ -4,6 +4,10 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.MemoryPlan;
+import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.model.ModelDetector;
 import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Torch;
@@ -125,6 +129,13 @@ final class GenerateCommand implements Runnable {
             description = "Decode in overlapping tiles (bounded memory); default: only above 1024x1024 pixels.")
     Boolean vaeTiling;
 
+    @Option(names = {"-v", "--verbose"}, description = "Print the memory plan and more detail.")
+    boolean verbose;
+
+    @Option(names = "--ignore-memory-plan",
+            description = "Run even when the memory plan says the run will not fit in the available memory.")
+    boolean ignoreMemoryPlan;
+
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
     int threads;
 
@@ -155,6 +166,7 @@ final class GenerateCommand implements Runnable {
         dev.ldm4j.sampling.Scheduler.byName(scheduler);
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
+        checkMemory(request, unetPrecision, vaeP);
         Torch.load();
         if (threads > 0) {
             torch.set_num_threads(threads);
@@ -248,6 +260,28 @@ final class GenerateCommand implements Runnable {
                 + Arrays.stream(fallback.getDeclaringClass().getEnumConstants())
                         .map(e -> e.name().toLowerCase(Locale.ROOT))
                         .collect(Collectors.joining(", ")));
+    }
+
+    /** Estimates the run's peak memory from the file's header; refuses a run that cannot fit. */
+    private void checkMemory(GenerationRequest r, Precision unetPrecision, Precision vaeP) {
+        if (!java.nio.file.Files.isRegularFile(model)) {
+            return; // loading reports the missing file with its own message
+        }
+        MemoryPlan plan;
+        try (SafetensorsFile f = SafetensorsFile.open(model)) {
+            ModelConfig c = config != null ? ModelConfig.fromYaml(config) : ModelDetector.detect(f);
+            plan = MemoryPlan.estimate(f, c, unetPrecision, vaeP, vaeTiling, r.width(), r.height(), r.batchSize(),
+                    r.cfgScale() != 1.0);
+        }
+        long available = MemoryPlan.availableBytes();
+        if (verbose) {
+            System.err.printf("%s; available %.2f GB%n", plan.describe(), available / 1e9);
+        }
+        if (available > 0 && plan.peakBytes() > available && !ignoreMemoryPlan) {
+            throw new BadInputException(String.format(java.util.Locale.ROOT,
+                    "this run needs about %.1f GB but %.1f GB are available; try %s (or --ignore-memory-plan)",
+                    plan.peakBytes() / 1e9, available / 1e9, plan.advice()));
+        }
     }
 
     /** {@code out.png} for one image; {@code out_1.png, out_2.png, ...} for a batch. */

@@ -26,6 +26,12 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new Errors());
+        // a mistyped flag or value: one line and where to look, not the whole usage text
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("ldm4j: error: " + ex.getMessage() + " (see '"
+                    + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return Errors.BAD_INPUT;
+        });
         return cl.execute(args);
     }
 

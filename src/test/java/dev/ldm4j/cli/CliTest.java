@@ -94,6 +94,8 @@ class CliTest {
             {"--scheduler", "linear"},
             {"--cfg-scale", "NaN"},
             {"-o", dir.resolve("no/such/dir/x.png").toString()},
+            {"-W", "8192", "-H", "8192"},
+            {"--steps", "ten"},
         };
         for (String[] c : cases) {
             Run r = cli(tinyArgs(out, c));

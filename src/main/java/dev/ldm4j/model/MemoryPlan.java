@@ -1,0 +1,106 @@
+package dev.ldm4j.model;
+
+import dev.ldm4j.io.SafetensorsFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Peak memory of a generation, estimated from the checkpoint's header and the request before anything is
+ * loaded, so that a run that cannot fit is refused with a way out instead of dying of OOM halfway.
+ *
+ * <p>Weights are counted exactly (parameters times the bytes of their dtype). Activations follow from
+ * measurements of SD 1.5 (docs/benchmarks.md): a UNet step keeps about {@link #UNET_BYTES_PER_UNIT} bytes per
+ * (batch x latent pixel x model channel x element byte), the VAE decoder about {@link #VAE_BYTES_PER_UNIT}
+ * bytes per (image pixel x base channel x element byte); both carry a 1.5x margin. Text encoding is small.
+ *
+ * @param baseBytes JVM, libtorch and the tokenizer
+ */
+public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long unetBytes, long vaeBytes,
+                         boolean vaeTiled, Precision precision, Precision vaePrecision) {
+
+    static final long BASE = 600L << 20;
+    static final double UNET_BYTES_PER_UNIT = 67 * 1.5;
+    static final double VAE_BYTES_PER_UNIT = 12.7 * 1.5;
+    static final long TEXT = 200L << 20;
+
+    public long peakBytes() {
+        return baseBytes + weightBytes + Math.max(textBytes, Math.max(unetBytes, vaeBytes));
+    }
+
+    /**
+     * @param precision UNet/text precision, null for {@link Precision#auto}
+     * @param vaeTiling null for automatic
+     */
+    public static MemoryPlan estimate(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
+                                      Boolean vaeTiling, int width, int height, int batch, boolean guided) {
+        long unetParams = params(f, ModelDetector.UNET);
+        Precision p = precision != null ? precision : Precision.auto(unetParams);
+        Precision vp = vaePrecision != null ? vaePrecision : Precision.FP32;
+        long bytes = bytes(p);
+        long weights = unetParams * bytes + params(f, "cond_stage_model.") * bytes
+                + params(f, ModelDetector.VAE) * bytes(vp);
+        int factor = 1 << (c.vae().chMult().length - 1);
+        long latentPixels = (long) (width / factor) * (height / factor);
+        long unet = (long) (UNET_BYTES_PER_UNIT * batch * (guided ? 2 : 1) * latentPixels
+                * c.unet().modelChannels() * bytes);
+        boolean tiled = vaeTiling != null ? vaeTiling : (long) width * height > StableDiffusion.TILING_AUTO_PIXELS;
+        long decodedPixels = tiled
+                ? (long) Math.min(width, StableDiffusion.TILE * factor) * Math.min(height, StableDiffusion.TILE * factor)
+                : (long) width * height;
+        long vae = (long) (VAE_BYTES_PER_UNIT * decodedPixels * c.vae().ch() * bytes(vp))
+                + (long) batch * 3 * width * height * 4 * 2;
+        return new MemoryPlan(BASE, weights, TEXT, unet, vae, tiled, p, vp);
+    }
+
+    private static long params(SafetensorsFile f, String prefix) {
+        return f.keys().stream().filter(k -> k.startsWith(prefix)).mapToLong(k -> f.info(k).numel()).sum();
+    }
+
+    private static long bytes(Precision p) {
+        return p == Precision.FP32 ? 4 : 2;
+    }
+
+    /** MemAvailable of this machine, or -1 when unknown. */
+    public static long availableBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** What would make a run that does not fit fit, best first. */
+    public String advice() {
+        StringBuilder sb = new StringBuilder();
+        if (vaeBytes >= unetBytes && !vaeTiled) {
+            sb.append("--vae-tiling; ");
+        }
+        if (precision == Precision.FP32) {
+            sb.append("--precision bf16; ");
+        }
+        if (vaePrecision == Precision.FP32 && vaeBytes >= unetBytes) {
+            sb.append("--vae-precision bf16; ");
+        }
+        sb.append("a smaller -W/-H or -b");
+        return sb.toString();
+    }
+
+    public String describe() {
+        return String.format(Locale.ROOT, "memory plan: base %s + weights %s (unet/text %s, vae %s) + peak stage %s "
+                + "(text %s, unet step %s, vae decode %s%s) = %s",
+                gb(baseBytes), gb(weightBytes), precision.cliName(), vaePrecision.cliName(),
+                gb(Math.max(textBytes, Math.max(unetBytes, vaeBytes))), gb(textBytes), gb(unetBytes), gb(vaeBytes),
+                vaeTiled ? ", tiled" : "", gb(peakBytes()));
+    }
+
+    static String gb(long b) {
+        return String.format(Locale.ROOT, "%.2f GB", b / 1e9);
+    }
+}
