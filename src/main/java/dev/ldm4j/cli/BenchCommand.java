@@ -1,5 +1,6 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
@@ -54,12 +55,7 @@ final class BenchCommand implements Runnable {
     String vaePrecision;
 
     static ScalarType dtype(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "fp32", "float32" -> ScalarType.Float;
-            case "bf16", "bfloat16" -> ScalarType.BFloat16;
-            case "fp16", "float16", "half" -> ScalarType.Half;
-            default -> throw new BadInputException("unknown precision '" + name + "' (fp32, bf16, fp16)");
-        };
+        return Precision.parse(name).scalarType();
     }
 
     @Override

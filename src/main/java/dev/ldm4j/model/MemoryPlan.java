@@ -35,12 +35,12 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
      */
     public static MemoryPlan estimate(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
                                       Boolean vaeTiling, int width, int height, int batch, boolean guided) {
-        long unetParams = params(f, ModelDetector.UNET);
+        long unetParams = StableDiffusion.paramCount(f, ModelDetector.UNET);
         Precision p = precision != null ? precision : Precision.auto(unetParams);
         Precision vp = vaePrecision != null ? vaePrecision : Precision.FP32;
         long bytes = bytes(p);
-        long weights = unetParams * bytes + params(f, "cond_stage_model.") * bytes
-                + params(f, ModelDetector.VAE) * bytes(vp);
+        long weights = unetParams * bytes + StableDiffusion.paramCount(f, "cond_stage_model.") * bytes
+                + StableDiffusion.paramCount(f, ModelDetector.VAE) * bytes(vp);
         int factor = 1 << (c.vae().chMult().length - 1);
         long latentPixels = (long) (width / factor) * (height / factor);
         long unet = (long) (UNET_BYTES_PER_UNIT * batch * (guided ? 2 : 1) * latentPixels
@@ -52,10 +52,6 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
         long vae = (long) (VAE_BYTES_PER_UNIT * decodedPixels * c.vae().ch() * bytes(vp))
                 + (long) batch * 3 * width * height * 4 * 2;
         return new MemoryPlan(BASE, weights, TEXT, unet, vae, tiled, p, vp);
-    }
-
-    private static long params(SafetensorsFile f, String prefix) {
-        return f.keys().stream().filter(k -> k.startsWith(prefix)).mapToLong(k -> f.info(k).numel()).sum();
     }
 
     private static long bytes(Precision p) {

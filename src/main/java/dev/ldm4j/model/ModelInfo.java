@@ -4,11 +4,6 @@ import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.TensorInfo;
 import dev.ldm4j.nn.Weights;
-import dev.ldm4j.text.ClipTextConfig;
-import dev.ldm4j.text.ClipTextModel;
-import dev.ldm4j.text.OpenClipLayer;
-import dev.ldm4j.text.OpenClipTextConfig;
-import dev.ldm4j.text.OpenClipTextModel;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
 import java.nio.file.Path;
@@ -44,16 +39,7 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
             KeyAudit audit = new KeyAudit(f);
             new UNetModel(Weights.of(audit, ModelDetector.UNET), c.unet());
             new AutoencoderKL(Weights.of(audit, ModelDetector.VAE), c.vae());
-            if (c.textKind() == ModelConfig.TextKind.CLIP) {
-                ClipTextConfig tc = c.textModelConfig().isEmpty() ? ClipTextConfig.detect(f, ModelDetector.CLIP)
-                        : ClipTextConfig.fromMap(c.textModelConfig());
-                new ClipTextModel(Weights.of(audit, ModelDetector.CLIP), tc);
-            } else {
-                OpenClipTextConfig tc = c.textModelConfig().isEmpty()
-                        ? OpenClipTextConfig.detect(f, ModelDetector.OPENCLIP)
-                        : OpenClipTextConfig.fromMap(c.textModelConfig());
-                new OpenClipTextModel(Weights.of(audit, ModelDetector.OPENCLIP), tc, OpenClipLayer.parse(c.textLayer()));
-            }
+            StableDiffusion.textEncoder(audit, f, c);
             Set<String> unused = audit.unused();
             unused.removeIf(StableDiffusion::expectedUnused);
             return new ModelInfo(model, c, yaml != null, counts, audit.missing(), audit.misShaped(), unused);

@@ -161,7 +161,7 @@ public final class StableDiffusion {
                 || key.startsWith(ModelDetector.VAE + "loss.");
     }
 
-    private static TextEncoder textEncoder(ParameterSource src, SafetensorsFile f, ModelConfig c) {
+    static TextEncoder textEncoder(ParameterSource src, SafetensorsFile f, ModelConfig c) {
         if (c.textKind() == ModelConfig.TextKind.CLIP) {
             ClipTextConfig tc = c.textModelConfig().isEmpty() ? ClipTextConfig.detect(f, ModelDetector.CLIP)
                     : ClipTextConfig.fromMap(c.textModelConfig());
@@ -173,7 +173,7 @@ public final class StableDiffusion {
     }
 
     /** A standalone VAE file: keys under {@code first_stage_model.} or bare {@code encoder.}/{@code decoder.}. */
-    private static long paramCount(SafetensorsFile f, String prefix) {
+    static long paramCount(SafetensorsFile f, String prefix) {
         return f.keys().stream().filter(k -> k.startsWith(prefix)).mapToLong(k -> f.info(k).numel()).sum();
     }
 
