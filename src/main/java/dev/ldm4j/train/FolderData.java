@@ -32,7 +32,10 @@ public final class FolderData {
 
     private FolderData() {}
 
-    /** The examples of {@code dir}, in file-name order, images [3, size, size] in [-1, 1]. */
+    /**
+     * The examples of {@code dir}, in file-name order, images [3, size, size] in [-1, 1]; {@code size} 0 takes
+     * the size of the first readable square image.
+     */
     public static List<InMemoryData.Example> read(Path dir, int size) {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("training data folder " + dir
@@ -55,6 +58,9 @@ public final class FolderData {
             } catch (ImageFileException e) {
                 LOG.warn("skipping {}: {}", f.getFileName(), e.getMessage());
                 continue;
+            }
+            if (size == 0 && img.width() == img.height()) {
+                size = img.width();
             }
             if (img.width() != size || img.height() != size) {
                 LOG.warn("skipping {}: {}x{}, not the training size {}x{}", f.getFileName(), img.width(),
@@ -81,7 +87,8 @@ public final class FolderData {
             out.add(new InMemoryData.Example(name, caption, image));
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("no usable " + size + "x" + size + " images in " + dir);
+            throw new IllegalArgumentException("no usable " + (size == 0 ? "square" : size + "x" + size)
+                    + " images in " + dir);
         }
         LOG.info("{} training images from {}", out.size(), dir);
         return out;
