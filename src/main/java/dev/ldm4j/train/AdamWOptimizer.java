@@ -58,14 +58,14 @@ public final class AdamWOptimizer {
         double b2 = settings.beta2();
         double bias1 = 1 - Math.pow(b1, steps);
         double sqrtBias2 = Math.sqrt(1 - Math.pow(b2, steps));
-        Scalar decay = new Scalar(1 - lr * settings.weightDecay());
-        Scalar oneMinusB1 = new Scalar(1 - b1);
-        Scalar b2s = new Scalar(b2);
-        Scalar oneMinusB2 = new Scalar(1 - b2);
-        Scalar invSqrtBias2 = new Scalar(1 / sqrtBias2);
-        Scalar eps = new Scalar(settings.eps());
-        Scalar stepSize = new Scalar(-lr / bias1);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Scalar decay = new Scalar(1 - lr * settings.weightDecay());
+            Scalar oneMinusB1 = new Scalar(1 - b1);
+            Scalar b2s = new Scalar(b2);
+            Scalar oneMinusB2 = new Scalar(1 - b2);
+            Scalar invSqrtBias2 = new Scalar(1 / sqrtBias2);
+            Scalar eps = new Scalar(settings.eps());
+            Scalar stepSize = new Scalar(-lr / bias1);
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor p = e.getValue();
                 Tensor grad = p.grad();

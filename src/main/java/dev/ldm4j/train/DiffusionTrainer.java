@@ -9,6 +9,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -106,6 +107,9 @@ public final class DiffusionTrainer {
 
     /** One optimisation step on {@code batch}. */
     public StepResult step(ImageBatch batch) {
+        if (InferenceMode.is_enabled()) {
+            throw new IllegalStateException("training cannot run under InferenceMode");
+        }
         long t0 = System.nanoTime();
         long next = step + 1;
         double lr = config.learningRateAt(next);

@@ -48,8 +48,8 @@ public final class Ema {
     /** Moves the shadow a step towards the current parameters. */
     public void update() {
         updates++;
-        Scalar weight = new Scalar(1 - decayAt(updates));
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Scalar weight = new Scalar(1 - decayAt(updates));
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 // shadow + (1 - d) (param - shadow)
                 shadow.get(e.getKey()).lerp_(e.getValue(), weight);

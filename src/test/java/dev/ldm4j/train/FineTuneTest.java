@@ -31,6 +31,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fine-tuning the sd1-tiny fixture checkpoint (a real single-file SD 1.x layout with its config). */
 class FineTuneTest {
@@ -125,34 +127,43 @@ class FineTuneTest {
         assertTrue(Files.readString(yaml).contains("text_model_config"));
     }
 
-    @Test
-    void exportedModelLoadsAndComputesWhatTheTrainerComputes() {
+    /** sd1-tiny (CLIP, eps) and sd2-tiny (OpenCLIP penultimate layer, v): export, load, same numbers. */
+    @ParameterizedTest
+    @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
+    void exportedModelLoadsAndComputesWhatTheTrainerComputes(String fixture) {
+        Path ckpt = Fixtures.path(fixture + "/model.safetensors");
+        ModelConfig mc = ModelConfig.fromYaml(Fixtures.path(fixture + "/config.yaml"));
         // no EMA: the exported weights are the trainer's own, so both UNets must agree bit for bit
-        LatentDiffusion model = LatentDiffusion.fromCheckpoint(checkpoint(), config(), true);
+        LatentDiffusion model = LatentDiffusion.fromCheckpoint(ckpt, mc, true);
         DiffusionTrainer trainer = new DiffusionTrainer(model, TrainConfig.defaults().withBatchSize(2).withEma(0, false));
         trainer.step(data().batch(0, 2));
         Path out = tmp.resolve("m.safetensors");
         Path yaml = tmp.resolve("m.yaml");
         SdCheckpoint.write(out, yaml, trainer, DType.F32);
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(out, yaml, null, null));
-        DiffusionTrainerTest.assertSameArchitecture(model.config(), sd.config());
+        assertEquals(mc.vPrediction(), sd.config().vPrediction());
+        assertEquals(mc.textLayer(), sd.config().textLayer());
+        assertEquals(mc.unet(), sd.config().unet());
+        assertEquals(mc.vae(), sd.config().vae());
+        assertTrue(sd.unusedKeys().isEmpty(), "unused: " + sd.unusedKeys());
 
         Tensor x = torch.randn(2, 4, 8, 8);
         Tensor t = Tensors.fromFloats(new float[] {10, 700}, 2);
+        List<String> prompts = List.of("a red square", "a blue square");
         float[] expected;
         float[] expectedContext;
         try (NoGradGuard g = new NoGradGuard()) {
-            Tensor ctx = model.encodeCaptions(List.of("a red square", "a blue square"));
+            Tensor ctx = model.encodeCaptions(prompts);
             expectedContext = Tensors.toFloats(ctx);
             expected = Tensors.toFloats(model.unet().forward(x, t, ctx));
         }
         try (InferenceMode g = new InferenceMode()) {
-            Tensor ctx = sd.encodePrompts(List.of("a red square", "a blue square"), 0);
-            float[] context = Tensors.toFloats(ctx);
+            float[] context = Tensors.toFloats(sd.encodePrompts(prompts, 0));
+            assertEquals(expectedContext.length, context.length);
             for (int i = 0; i < context.length; i++) {
                 assertEquals(expectedContext[i], context[i], 1e-5, "context " + i);
             }
-            Tensor same = Tensors.fromFloats(expectedContext, 2, 77, 32);
+            Tensor same = Tensors.fromFloats(expectedContext, 2, 77, model.textEncoder().contextDim());
             assertArrayEquals(expected, Tensors.toFloats(sd.unet().forward(x, t, same)), 0f, "UNet output");
         }
     }
@@ -174,6 +185,14 @@ class FineTuneTest {
         ModelFileException e2 = assertThrows(ModelFileException.class,
                 () -> LatentDiffusion.fromCheckpoint(checkpoint(), ModelConfig.fromYaml(badContext), false));
         assertTrue(e2.getMessage().contains("cond_stage_model."), e2.getMessage());
+    }
+
+    @Test
+    void anInpaintingCheckpointIsRefused() {
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> LatentDiffusion.fromCheckpoint(Fixtures.path("sd1-tiny-inpaint/model.safetensors"),
+                        ModelConfig.fromYaml(Fixtures.path("sd1-tiny-inpaint/config.yaml")), false));
+        assertTrue(e.getMessage().contains("in_channels"), e.getMessage());
     }
 
     @Test
