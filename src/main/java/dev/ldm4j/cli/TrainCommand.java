@@ -1,7 +1,10 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.io.DType;
+import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.model.ModelDetector;
+import dev.ldm4j.model.ModelFamily;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
 import dev.ldm4j.train.DiffusionTrainer;
@@ -192,6 +195,9 @@ final class TrainCommand implements Runnable {
                     maxGradNorm, emaDecay, !noEmaWarmup, captionDropout, minSnrGamma, seed, precisionValue,
                     cacheLatents);
             ModelConfig mc = config != null ? ModelConfig.fromYaml(config) : null;
+            if (initFrom != null && mc == null && prediction == null) {
+                requireKnownPrediction(initFrom);
+            }
             LatentDiffusion model = initFrom != null
                     ? LatentDiffusion.fromCheckpoint(initFrom, mc, trainTextEncoder)
                     : LatentDiffusion.fromScratch(mc, seed, vae);
@@ -219,6 +225,22 @@ final class TrainCommand implements Runnable {
         }
         System.err.println("wrote " + run.model() + " (generate with: ldm4j generate -m " + run.model()
                 + " --config " + run.config() + " -p ...)");
+    }
+
+    /**
+     * An SD 2.x checkpoint does not say whether it predicts eps or v; generation probes the UNet, but training
+     * the wrong target would ruin the model, so the user says it.
+     */
+    private static void requireKnownPrediction(Path checkpoint) {
+        if (!Files.isRegularFile(checkpoint)) {
+            return;
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(checkpoint)) {
+            if (ModelDetector.detect(f).family() == ModelFamily.SD2) {
+                throw new BadInputException(checkpoint + " is an SD 2.x checkpoint, which does not record whether it "
+                        + "predicts eps or v: give --config (v2-inference.yaml / v2-inference-v.yaml) or --prediction");
+            }
+        }
     }
 
     private boolean given(String flag) {

@@ -128,6 +128,10 @@ class TrainCommandTest {
         CliTest.Run nothing = train(data, tmp.resolve("d"), "--resume");
         assertEquals(2, nothing.code());
 
+        CliTest.Run sd2 = train(data, tmp.resolve("f"), "--init-from", Fixtures.path("sd2-tiny/model.safetensors").toString());
+        assertEquals(2, sd2.code(), sd2.err());
+        assertTrue(sd2.err().contains("--prediction"), sd2.err());
+
         CliTest.Run badSize = train(data, tmp.resolve("e"), "--init-from", ckpt.toString(), "--steps", "1");
         assertEquals(2, badSize.code(), badSize.err());
         assertTrue(badSize.err().contains("multiple"), badSize.err());
