@@ -62,39 +62,39 @@ final class TrainCommand implements Runnable {
     @Option(names = "--resume", description = "Continue the run in the output folder from its state.safetensors.")
     boolean resume;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "Total optimisation steps (default ${DEFAULT-VALUE}).")
+    @Option(paramLabel = "N", names = "--steps", defaultValue = "1000", description = "Total optimisation steps (default ${DEFAULT-VALUE}).")
     long steps;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
             description = "Training image size; 0 = the first image's (others are skipped). Multiple of the VAE factor.")
     int resolution;
 
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "16", description = "Default ${DEFAULT-VALUE}.")
+    @Option(paramLabel = "N", names = {"-b", "--batch-size"}, defaultValue = "16", description = "Default ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    @Option(paramLabel = "LR", names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--warmup-steps", defaultValue = "100", description = "Linear warmup (default ${DEFAULT-VALUE}).")
+    @Option(paramLabel = "N", names = "--warmup-steps", defaultValue = "100", description = "Linear warmup (default ${DEFAULT-VALUE}).")
     int warmupSteps;
 
-    @Option(names = "--adam-beta1", defaultValue = "0.9", description = "Default ${DEFAULT-VALUE}.")
+    @Option(paramLabel = "B1", names = "--adam-beta1", defaultValue = "0.9", description = "Default ${DEFAULT-VALUE}.")
     double beta1;
 
-    @Option(names = "--adam-beta2", defaultValue = "0.999", description = "Default ${DEFAULT-VALUE}.")
+    @Option(paramLabel = "B2", names = "--adam-beta2", defaultValue = "0.999", description = "Default ${DEFAULT-VALUE}.")
     double beta2;
 
-    @Option(names = "--adam-eps", defaultValue = "1e-8", description = "Default ${DEFAULT-VALUE}.")
+    @Option(paramLabel = "EPS", names = "--adam-eps", defaultValue = "1e-8", description = "Default ${DEFAULT-VALUE}.")
     double adamEps;
 
-    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
+    @Option(paramLabel = "WD", names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0",
+    @Option(paramLabel = "NORM", names = "--max-grad-norm", defaultValue = "1.0",
             description = "Clip the global gradient norm; 0 = off (default ${DEFAULT-VALUE}).")
     double maxGradNorm;
 
-    @Option(names = "--ema-decay", defaultValue = "0.9999",
+    @Option(paramLabel = "D", names = "--ema-decay", defaultValue = "0.9999",
             description = "EMA of the weights (what is exported); 0 = off (default ${DEFAULT-VALUE}).")
     double emaDecay;
 
@@ -102,21 +102,21 @@ final class TrainCommand implements Runnable {
             + "min(decay, (1 + n) / (10 + n))).")
     boolean noEmaWarmup;
 
-    @Option(names = "--caption-dropout", defaultValue = "0.1",
+    @Option(paramLabel = "P", names = "--caption-dropout", defaultValue = "0.1",
             description = "Share of captions replaced by \"\" for classifier-free guidance (default ${DEFAULT-VALUE}).")
     double captionDropout;
 
-    @Option(names = "--min-snr-gamma", defaultValue = "0", description = "Min-SNR loss weighting; 0 = off (default).")
+    @Option(paramLabel = "GAMMA", names = "--min-snr-gamma", defaultValue = "0", description = "Min-SNR loss weighting; 0 = off (default).")
     double minSnrGamma;
 
     @Option(names = "--prediction", paramLabel = "eps|v",
             description = "What the UNet learns to predict (default: the config's parameterization).")
     String prediction;
 
-    @Option(names = {"-s", "--seed"}, defaultValue = "42", description = "Seed of weights, data order and noise (default ${DEFAULT-VALUE}).")
+    @Option(paramLabel = "SEED", names = {"-s", "--seed"}, defaultValue = "42", description = "Seed of weights, data order and noise (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--precision", defaultValue = "fp32",
+    @Option(paramLabel = "fp32|bf16", names = "--precision", defaultValue = "fp32",
             description = "fp32, or bf16 autocast for the forward/backward with float32 master weights (default ${DEFAULT-VALUE}).")
     String precision;
 
@@ -130,19 +130,19 @@ final class TrainCommand implements Runnable {
             description = "With --init-from: train the text encoder too (it is frozen by default; from scratch it always trains).")
     boolean trainTextEncoder;
 
-    @Option(names = "--save-every", defaultValue = "500",
+    @Option(paramLabel = "N", names = "--save-every", defaultValue = "500",
             description = "Steps between checkpoints; 0 = only at the end (default ${DEFAULT-VALUE}).")
     int saveEvery;
 
-    @Option(names = "--save-precision", defaultValue = "fp32",
+    @Option(paramLabel = "fp32|fp16|bf16", names = "--save-precision", defaultValue = "fp32",
             description = "Storage type of the exported model: fp32, fp16, bf16 (default ${DEFAULT-VALUE}).")
     String savePrecision;
 
-    @Option(names = "--log-every", defaultValue = "10",
+    @Option(paramLabel = "N", names = "--log-every", defaultValue = "10",
             description = "Off a terminal: one progress line per this many steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
+    @Option(paramLabel = "N", names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
     int threads;
 
     @Override

@@ -96,6 +96,6 @@ public final class TrainingRun {
     public void save() {
         SdCheckpoint.write(model(), config(), trainer, options.saveDType());
         TrainingState.write(state(), trainer);
-        LOG.info("step {}: saved {} and {}", trainer.steps(), model(), state());
+        LOG.debug("step {}: saved {} and {}", trainer.steps(), model(), state());
     }
 }
