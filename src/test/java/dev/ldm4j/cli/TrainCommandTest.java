@@ -1,0 +1,139 @@
+package dev.ldm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.Images;
+import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.train.TrainingRun;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+    @TempDir
+    Path tmp;
+
+    private static Path tinyConfig() throws URISyntaxException {
+        return Path.of(TrainCommandTest.class.getResource("/dev/ldm4j/train/tiny-ldm.yaml").toURI());
+    }
+
+    /** {@code n} square images (a coloured block on white) with captions; one image has no caption file. */
+    private Path dataset(int n, int size) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("data"));
+        String[] names = {"red", "blue", "green"};
+        int[][] rgb = {{255, 0, 0}, {0, 0, 255}, {0, 255, 0}};
+        for (int i = 0; i < n; i++) {
+            byte[] px = new byte[size * size * 3];
+            Arrays.fill(px, (byte) 255);
+            for (int y = i; y < i + size / 2; y++) {
+                for (int x = 0; x < size / 2; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        px[(y * size + x) * 3 + c] = (byte) rgb[i % 3][c];
+                    }
+                }
+            }
+            Images.writePng(dir.resolve(String.format("img%02d.png", i)), new RgbImage(size, size, px));
+            if (i != n - 1) {
+                Files.writeString(dir.resolve(String.format("img%02d.txt", i)), "a " + names[i % 3] + " block\n");
+            }
+        }
+        return dir;
+    }
+
+    private static CliTest.Run train(Path data, Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "-o", out.toString(),
+                "-b", "2", "--lr", "1e-3", "--warmup-steps", "2", "--log-every", "1", "-s", "3"));
+        a.addAll(List.of(more));
+        return CliTest.cli(a.toArray(String[]::new));
+    }
+
+    @Test
+    void trainsFromScratchResumesAndTheModelGenerates() throws Exception {
+        Path data = dataset(5, 16);
+        Path run = tmp.resolve("run");
+        CliTest.Run first = train(data, run, "--config", tinyConfig().toString(), "--steps", "4", "--save-every", "2",
+                "--cache-latents", "--scale-by-std");
+        assertEquals(0, first.code(), first.err());
+        for (String f : List.of(TrainingRun.MODEL, TrainingRun.CONFIG, TrainingRun.STATE, TrainingRun.LOSSES)) {
+            assertTrue(Files.isRegularFile(run.resolve(f)), f);
+        }
+        List<String> csv = Files.readAllLines(run.resolve(TrainingRun.LOSSES));
+        assertEquals(5, csv.size(), "header + 4 steps: " + csv);
+        assertTrue(csv.get(0).startsWith("step,loss"));
+        assertFalse(Files.readString(run.resolve(TrainingRun.CONFIG)).contains("scale_factor: 1.0\n"),
+                "--scale-by-std wrote the measured scale factor");
+
+        CliTest.Run again = train(data, run, "--config", tinyConfig().toString(), "--steps", "4");
+        assertEquals(2, again.code(), again.err());
+        assertTrue(again.err().contains("--resume"), again.err());
+
+        CliTest.Run resumed = train(data, run, "--resume", "--steps", "6");
+        assertEquals(2, resumed.code(), "--seed is not allowed with --resume: " + resumed.err());
+        List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "-o", run.toString(),
+                "--resume", "--steps", "6", "--log-every", "1"));
+        CliTest.Run ok = CliTest.cli(a.toArray(String[]::new));
+        assertEquals(0, ok.code(), ok.err());
+        List<String> rows = Files.readAllLines(run.resolve(TrainingRun.LOSSES));
+        assertEquals(7, rows.size(), "header + 6 steps: " + rows);
+        assertEquals(csv.subList(1, 5), rows.subList(1, 5), "the first four steps are kept");
+
+        Path png = tmp.resolve("out.png");
+        CliTest.Run gen = CliTest.cli("generate", "-m", run.resolve(TrainingRun.MODEL).toString(),
+                "--config", run.resolve(TrainingRun.CONFIG).toString(), "-p", "a red block", "-W", "16", "-H", "16",
+                "--steps", "2", "-o", png.toString());
+        assertEquals(0, gen.code(), gen.err());
+        assertEquals(16, Images.readRgb(png).width());
+    }
+
+    @Test
+    void fineTunesTheFixtureCheckpointInFp16() throws IOException {
+        Path data = dataset(2, 64);
+        Path run = tmp.resolve("tuned");
+        CliTest.Run r = train(data, run, "--init-from", Fixtures.path("sd1-tiny/model.safetensors").toString(),
+                "--config", Fixtures.path("sd1-tiny/config.yaml").toString(), "--steps", "1", "--save-precision", "fp16",
+                "--precision", "bf16");
+        assertEquals(0, r.code(), r.err());
+        try (var f = dev.ldm4j.io.SafetensorsFile.open(run.resolve(TrainingRun.MODEL))) {
+            assertEquals(dev.ldm4j.io.DType.F16, f.info("model.diffusion_model.out.2.weight").dtype());
+        }
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCode2() throws Exception {
+        Path data = dataset(2, 16);
+        Path ckpt = Fixtures.path("sd1-tiny/model.safetensors");
+        CliTest.Run mismatch = train(data, tmp.resolve("a"), "--init-from", ckpt.toString(),
+                "--config", tinyConfig().toString());
+        assertEquals(2, mismatch.code(), mismatch.err());
+        assertTrue(mismatch.err().contains("does not match model.safetensors"), mismatch.err());
+        assertEquals(1, mismatch.err().strip().lines().filter(l -> l.startsWith("ldm4j: error")).count(), mismatch.err());
+
+        CliTest.Run noConfig = train(data, tmp.resolve("b"));
+        assertEquals(2, noConfig.code());
+        assertTrue(noConfig.err().contains("--config"), noConfig.err());
+
+        CliTest.Run noData = train(tmp.resolve("missing"), tmp.resolve("c"), "--config", tinyConfig().toString());
+        assertEquals(2, noData.code());
+        assertTrue(noData.err().contains("does not exist"), noData.err());
+
+        CliTest.Run nothing = train(data, tmp.resolve("d"), "--resume");
+        assertEquals(2, nothing.code());
+
+        CliTest.Run sd2 = train(data, tmp.resolve("f"), "--init-from", Fixtures.path("sd2-tiny/model.safetensors").toString());
+        assertEquals(2, sd2.code(), sd2.err());
+        assertTrue(sd2.err().contains("--prediction"), sd2.err());
+
+        CliTest.Run badSize = train(data, tmp.resolve("e"), "--init-from", ckpt.toString(), "--steps", "1");
+        assertEquals(2, badSize.code(), badSize.err());
+        assertTrue(badSize.err().contains("multiple"), badSize.err());
+    }
+}
