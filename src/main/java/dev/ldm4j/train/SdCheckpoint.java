@@ -1,0 +1,51 @@
+package dev.ldm4j.train;
+
+import dev.ldm4j.io.DType;
+import dev.ldm4j.io.SafetensorsWriter;
+import dev.ldm4j.nn.Tensors;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Publishes a trained model as a single-file Stable Diffusion checkpoint ({@code model.diffusion_model.*},
+ * {@code first_stage_model.*}, {@code cond_stage_model.*}, plus {@code alphas_cumprod}) with its LDM YAML
+ * beside it, so that {@code ldm4j generate -m FILE --config YAML} and {@code StableDiffusion.load} load it like
+ * any SD model. The weights are the EMA weights when the run keeps an EMA. Both files appear atomically.
+ */
+public final class SdCheckpoint {
+    private SdCheckpoint() {}
+
+    /** The storage type of the exported weights: fp32, fp16 or bf16. */
+    public static DType parseDType(String name) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "fp32", "float32" -> DType.F32;
+            case "fp16", "float16", "half" -> DType.F16;
+            case "bf16", "bfloat16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("unknown checkpoint precision '" + name
+                    + "'; valid: fp32, fp16, bf16");
+        };
+    }
+
+    /** Writes the YAML first, then the weights (in {@code dtype}), so a model file never lacks its config. */
+    public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype) {
+        LatentDiffusion m = trainer.model();
+        AtomicText.write(yaml, LdmYaml.of(m));
+        ScalarType st = Tensors.scalarType(dtype);
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            trainer.exportWeights().forEach((k, t) -> out.put(k, t.detach().to(st)));
+            out.put("alphas_cumprod", Tensors.fromFloats(m.schedule().alphasCumprod(), m.schedule().size()));
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "pt");
+            meta.put("ldm4j.trainer.steps", Long.toString(trainer.steps()));
+            meta.put("ldm4j.trainer.weights", trainer.ema() != null ? "ema" : "raw");
+            SafetensorsWriter.writeTensors(model, out, meta);
+        }
+    }
+}
