@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * so the backward pass returns float32 gradients to the float32 master weights. Closing restores the previous
  * state and drops the cached casts of the weights, which go stale as soon as the optimizer steps.
  */
-final class Autocast implements AutoCloseable {
+public final class Autocast implements AutoCloseable {
     private final boolean enabled;
     private final boolean wasEnabled;
     private final ScalarType previousDtype;
@@ -26,7 +26,7 @@ final class Autocast implements AutoCloseable {
     }
 
     /** Autocast to bfloat16 when {@code precision} asks for it, else nothing. */
-    static Autocast of(Precision precision) {
+    public static Autocast of(Precision precision) {
         return new Autocast(precision == Precision.BF16);
     }
 
