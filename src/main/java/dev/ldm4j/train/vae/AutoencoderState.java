@@ -87,10 +87,10 @@ public final class AutoencoderState {
         try (SafetensorsFile f = open(path)) {
             AutoencoderSpec spec = specOf(f);
             VaeTrainOptions options = optionsOf(f);
-            CheckpointSource src = new CheckpointSource(f);
             AutoencoderTrainer t;
             try {
-                t = new AutoencoderTrainer(spec, options, src, src);
+                // one source per network: each network's parameters are what its source handed out
+                t = new AutoencoderTrainer(spec, options, new CheckpointSource(f), new CheckpointSource(f));
             } catch (ModelFileException e) {
                 throw new ModelFileException(path + ": the saved weights do not match the saved config: "
                         + e.getMessage());
