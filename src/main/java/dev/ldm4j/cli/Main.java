@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ldm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent diffusion (Stable Diffusion) in Java.",
         subcommands = {GenerateCommand.class, InfoCommand.class, BenchCommand.class, TrainCommand.class,
+            TrainVaeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -96,7 +96,7 @@ public final class AdamWOptimizer {
     }
 
     /** Puts back a saved state: the step count and both moments of every parameter. */
-    void restore(long steps, Map<String, Tensor> m, Map<String, Tensor> v) {
+    public void restore(long steps, Map<String, Tensor> m, Map<String, Tensor> v) {
         try (NoGradGuard g = new NoGradGuard()) {
             for (String k : params.keySet()) {
                 copyInto(expAvg.get(k), m.get(k), "exp_avg of " + k);

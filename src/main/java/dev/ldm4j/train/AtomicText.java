@@ -9,10 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Small text files (configs) written to a temporary file beside the target, then moved over it. */
-final class AtomicText {
+public final class AtomicText {
     private AtomicText() {}
 
-    static void write(Path target, String text) {
+    public static void write(Path target, String text) {
         Path abs = target.toAbsolutePath();
         Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
         try {

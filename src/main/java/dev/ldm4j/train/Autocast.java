@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * kernel is fixed by the forward, so the switch only needs to span the forward. It is a process-wide libtorch
  * setting: an inference running in another thread at the same moment would take the math path too.
  */
-final class Autocast implements AutoCloseable {
+public final class Autocast implements AutoCloseable {
     private final boolean enabled;
     private final boolean wasEnabled;
     private final ScalarType previousDtype;
@@ -37,7 +37,7 @@ final class Autocast implements AutoCloseable {
     }
 
     /** Autocast to bfloat16 when {@code precision} asks for it, else nothing. */
-    static Autocast of(Precision precision) {
+    public static Autocast of(Precision precision) {
         return new Autocast(precision == Precision.BF16);
     }
 
