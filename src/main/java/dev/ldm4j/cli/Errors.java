@@ -18,7 +18,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     public int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean userError = e instanceof BadInputException || e instanceof ModelFileException
                 || e instanceof UnsupportedModelException || e instanceof IllegalArgumentException
-                || e instanceof ImageFileException || e instanceof OutputFileException;
+                || e instanceof ImageFileException || e instanceof OutputFileException
+                || e instanceof dev.ldm4j.train.data.DatasetException;
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         cl.getErr().println("ldm4j: error: " + msg);
         if (System.getenv("LDM4J_DEBUG") != null) {

@@ -8,8 +8,10 @@ import dev.ldm4j.model.ModelFamily;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
 import dev.ldm4j.train.DiffusionTrainer;
-import dev.ldm4j.train.FolderData;
-import dev.ldm4j.train.InMemoryData;
+import dev.ldm4j.train.DatasetTrainingData;
+import dev.ldm4j.train.TrainingData;
+import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.DatasetOptions;
 import dev.ldm4j.train.LatentDiffusion;
 import dev.ldm4j.train.Precision;
 import dev.ldm4j.train.SdCheckpoint;
@@ -64,6 +66,9 @@ final class TrainCommand implements Runnable {
 
     @Option(paramLabel = "N", names = "--steps", defaultValue = "1000", description = "Total optimisation steps (default ${DEFAULT-VALUE}).")
     long steps;
+
+    @Option(names = "--flip", description = "Random horizontal flips (seeded, per epoch).")
+    boolean flip;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
             description = "Training image size; 0 = the first image's (others are skipped). Multiple of the VAE factor.")
@@ -206,8 +211,10 @@ final class TrainCommand implements Runnable {
             }
             trainer = new DiffusionTrainer(model, tc);
         }
-        InMemoryData examples = new InMemoryData(FolderData.read(data, resolution), trainer.config().seed());
-        long size = examples.imageShape()[1];
+        int size = resolution > 0 ? resolution : firstImageSize(data);
+        Dataset dataset = Dataset.open(data, DatasetOptions.of(size).withFlip(flip).withSeed(trainer.config().seed()))
+                .split().train();
+        TrainingData examples = new DatasetTrainingData(dataset, trainer.config().seed());
         int f = trainer.model().vae().downscaleFactor();
         if (size % f != 0) {
             throw new BadInputException("training images are " + size + "x" + size + "; the size must be a multiple "
@@ -281,5 +288,22 @@ final class TrainCommand implements Runnable {
             return given;
         }
         return saved;
+    }
+
+    /** The shorter side of the first image in the folder (by name), the default training size. */
+    static int firstImageSize(Path folder) {
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            throw new BadInputException("training data folder " + folder
+                    + (java.nio.file.Files.exists(folder) ? " is not a folder" : " does not exist"));
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder, 2)) {
+            Path first = files.filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT)
+                    .matches(".*\\.(png|jpe?g|bmp)")).sorted().findFirst()
+                    .orElseThrow(() -> new BadInputException("no images in " + folder));
+            dev.ldm4j.io.RgbImage img = dev.ldm4j.io.Images.readRgb(first);
+            return Math.min(img.width(), img.height());
+        } catch (java.io.IOException e) {
+            throw new BadInputException("cannot read the data folder " + folder + ": " + e.getMessage());
+        }
     }
 }

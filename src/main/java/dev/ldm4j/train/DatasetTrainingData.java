@@ -1,0 +1,52 @@
+package dev.ldm4j.train;
+
+import dev.ldm4j.train.data.Batches;
+import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.Example;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A {@link Dataset} (image folder with captions, resized, cropped, optionally flipped) as training data. The
+ * examples form one endless stream, epoch after epoch, each epoch in the dataset's seeded order; batch i is
+ * the i-th run of {@code batchSize} examples of that stream, so a resumed run sees the same batches, batches
+ * run on across epoch ends, and a batch may be larger than a small data set. Each image's key names its
+ * pixels (a flipped copy has its own) for the latent cache.
+ */
+public final class DatasetTrainingData implements TrainingData {
+    private final Dataset dataset;
+    private final Batches order;
+
+    public DatasetTrainingData(Dataset dataset, long seed) {
+        this.dataset = dataset;
+        this.order = dataset.batches(1, false, seed);
+    }
+
+    @Override
+    public int size() {
+        return dataset.size();
+    }
+
+    @Override
+    public ImageBatch batch(long index, int batchSize) {
+        List<Tensor> images = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        int n = dataset.size();
+        for (int k = 0; k < batchSize; k++) {
+            long p = index * batchSize + k;
+            long epoch = p / n;
+            int i = order.order(epoch)[(int) (p % n)];
+            Example e = dataset.get(i, epoch);
+            images.add(e.image());
+            captions.add(e.caption());
+            keys.add(dataset.name(i) + (dataset.flipped(i, epoch) ? "#flipped" : ""));
+        }
+        Tensor stacked = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
+        return new ImageBatch(stacked, captions, keys);
+    }
+
+}
