@@ -42,7 +42,8 @@ final class TrainCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--data", required = true, paramLabel = "DIR",
-            description = "Training images (PNG/JPEG) with same-name .txt captions.")
+            description = "Training images with same-name .txt captions, or a metadata.jsonl (file_name, text); "
+                    + "the held-out split (split.txt or the name-hash rule) is left out.")
     Path data;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR",
@@ -71,7 +72,8 @@ final class TrainCommand implements Runnable {
     boolean flip;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
-            description = "Training image size; 0 = the first image's (others are skipped). Multiple of the VAE factor.")
+            description = "Training image size (images are resized and center-cropped to it); 0 = the shorter side "
+                    + "of the first image. Multiple of the VAE factor.")
     int resolution;
 
     @Option(paramLabel = "N", names = {"-b", "--batch-size"}, defaultValue = "16", description = "Default ${DEFAULT-VALUE}.")
