@@ -40,7 +40,7 @@ final class GenerateCommand implements Runnable {
     Path model;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "LDM YAML config; detected from the checkpoint when absent.")
+            description = "LDM YAML config; default: NAME.yaml beside the checkpoint, else detected from it.")
     Path config;
 
     @Option(names = "--vae", paramLabel = "FILE", description = "A separate VAE to use instead of the checkpoint's.")
@@ -269,7 +269,8 @@ final class GenerateCommand implements Runnable {
         }
         MemoryPlan plan;
         try (SafetensorsFile f = SafetensorsFile.open(model)) {
-            ModelConfig c = config != null ? ModelConfig.fromYaml(config) : ModelDetector.detect(f);
+            Path yaml = ModelConfig.configFor(model, config);
+            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
             plan = MemoryPlan.estimate(f, c, unetPrecision, vaeP, vaeTiling, r.width(), r.height(), r.batchSize(),
                     r.cfgScale() != 1.0);
         }

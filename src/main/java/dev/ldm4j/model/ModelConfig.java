@@ -38,6 +38,21 @@ public record ModelConfig(
 
     public enum TextKind { CLIP, OPENCLIP }
 
+    /**
+     * The config that goes with a checkpoint: {@code explicit} when given, else a YAML of the same name beside
+     * it ({@code model.safetensors} -> {@code model.yaml}, the AUTOMATIC1111 convention; ldm4j's trainers write
+     * one), else null (detect from the checkpoint).
+     */
+    public static Path configFor(Path checkpoint, Path explicit) {
+        if (explicit != null) {
+            return explicit;
+        }
+        String name = checkpoint.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        Path beside = checkpoint.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".yaml");
+        return Files.isRegularFile(beside) ? beside : null;
+    }
+
     public static ModelConfig fromYaml(Path path) {
         Map<String, Object> root;
         try (Reader r = Files.newBufferedReader(path)) {

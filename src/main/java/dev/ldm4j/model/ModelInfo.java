@@ -28,7 +28,8 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
 
     public static ModelInfo of(Path model, Path yaml) {
         try (SafetensorsFile f = SafetensorsFile.open(model); PointerScope scope = new PointerScope()) {
-            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
+            Path cfg = ModelConfig.configFor(model, yaml);
+            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : ModelDetector.detect(f);
             Map<String, Map<DType, Long>> counts = new TreeMap<>();
             for (String k : f.keys()) {
                 TensorInfo t = f.info(k);
@@ -42,7 +43,7 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
             StableDiffusion.textEncoder(audit, f, c);
             Set<String> unused = audit.unused();
             unused.removeIf(StableDiffusion::expectedUnused);
-            return new ModelInfo(model, c, yaml != null, counts, audit.missing(), audit.misShaped(), unused);
+            return new ModelInfo(model, c, cfg != null, counts, audit.missing(), audit.misShaped(), unused);
         }
     }
 

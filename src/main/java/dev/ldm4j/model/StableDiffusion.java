@@ -121,13 +121,17 @@ public final class StableDiffusion {
         }
         try (SafetensorsFile f = SafetensorsFile.open(o.model());
              InferenceMode guard = new InferenceMode()) {
-            ModelConfig config = o.config() != null ? ModelConfig.fromYaml(o.config()) : ModelDetector.detect(f);
+            Path yaml = ModelConfig.configFor(o.model(), o.config());
+            if (yaml != null && o.config() == null) {
+                LOG.info("using the config beside the checkpoint: {}", yaml);
+            }
+            ModelConfig config = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
             Precision precision = o.precision() != null ? o.precision() : Precision.auto(paramCount(f, ModelDetector.UNET));
             CheckpointSource src = new CheckpointSource(f, precision.scalarType());
             CheckpointSource vaeSrc = new CheckpointSource(f, o.vaePrecision().scalarType());
             TextEncoder text = textEncoder(src, f, config);
             UNetModel unet = new UNetModel(Weights.of(src, ModelDetector.UNET), config.unet());
-            if (o.config() == null && config.family() == ModelFamily.SD2) {
+            if (yaml == null && config.family() == ModelFamily.SD2) {
                 config = config.withVPrediction(predictsV(unet));
             }
             AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision())

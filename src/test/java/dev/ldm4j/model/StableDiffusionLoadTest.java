@@ -66,6 +66,16 @@ class StableDiffusionLoadTest {
     }
 
     @Test
+    void aYamlOfTheSameNameBesideTheCheckpointIsItsConfig(@TempDir Path dir) throws IOException {
+        // the tiny fixture's head count cannot be detected from shapes: loading it without a config fails
+        Path ckpt = Files.copy(Fixtures.path("sd1-tiny/model.safetensors"), dir.resolve("tiny.safetensors"));
+        assertThrows(ModelFileException.class, () -> StableDiffusion.load(StableDiffusion.Options.of(ckpt)));
+        Files.copy(Fixtures.path("sd1-tiny/config.yaml"), dir.resolve("tiny.yaml"));
+        StableDiffusion sd = StableDiffusion.load(StableDiffusion.Options.of(ckpt));
+        assertEquals(2, sd.config().unet().numHeads());
+    }
+
+    @Test
     void badFilesNameTheFile(@TempDir Path dir) throws IOException {
         Path notVae = dir.resolve("text.safetensors");
         try (SafetensorsFile ckpt = Fixtures.open("sd1-tiny/model.safetensors")) {
