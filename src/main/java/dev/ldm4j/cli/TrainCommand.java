@@ -9,6 +9,8 @@ import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
 import dev.ldm4j.train.DiffusionTrainer;
 import dev.ldm4j.train.DatasetTrainingData;
+import dev.ldm4j.train.SampleGrids;
+import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.DatasetOptions;
@@ -67,6 +69,11 @@ final class TrainCommand implements Runnable {
 
     @Option(paramLabel = "N", names = "--steps", defaultValue = "1000", description = "Total optimisation steps (default ${DEFAULT-VALUE}).")
     long steps;
+
+    @Option(names = "--sample-prompts", paramLabel = "P1|P2|...", defaultValue = "",
+            description = "At every checkpoint, write RUN/samples/step_N.png: a grid of these prompts (|-separated), "
+                    + "fixed seed, made by the generate pipeline.")
+    String samplePrompts;
 
     @Option(names = "--flip", description = "Random horizontal flips (seeded, per epoch).")
     boolean flip;
@@ -230,7 +237,9 @@ final class TrainCommand implements Runnable {
         }
         TrainingRun run = new TrainingRun(trainer, examples, output, new TrainingRun.Options(steps, saveEvery, saveDType));
         try (TrainProgress progress = new TrainProgress(System.err, System.console() != null, logEvery)) {
-            run.run(progress);
+            run.run(samplePrompts.isBlank() ? progress : TrainListener.all(progress, new SampleGrids(output,
+                    java.util.Arrays.stream(samplePrompts.split("\\|")).map(String::strip)
+                            .filter(x -> !x.isEmpty()).toList(), (int) size, 1)));
         }
         System.err.println("wrote " + run.model() + " (generate with: ldm4j generate -m " + run.model()
                 + " --config " + run.config() + " -p ...)");

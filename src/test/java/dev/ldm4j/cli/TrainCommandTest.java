@@ -136,4 +136,19 @@ class TrainCommandTest {
         assertEquals(2, badSize.code(), badSize.err());
         assertTrue(badSize.err().contains("multiple"), badSize.err());
     }
+
+    @Test
+    void checkpointsComeWithASampleGridMadeByTheGeneratePipeline() throws Exception {
+        Path data = dataset(2, 16);
+        Path run = tmp.resolve("sampled");
+        CliTest.Run r = train(data, run, "--config", tinyConfig().toString(), "--steps", "2", "--save-every", "1",
+                "--sample-prompts", "a red apple | a green leaf");
+        assertEquals(0, r.code(), r.err());
+        for (String step : new String[] {"step_000001.png", "step_000002.png"}) {
+            dev.ldm4j.io.RgbImage grid = dev.ldm4j.io.Images.readRgb(run.resolve("samples").resolve(step));
+            // two 16x16 samples side by side with 2-pixel gaps
+            assertEquals(2 * 16 + 3 * 2, grid.width());
+            assertEquals(16 + 2 * 2, grid.height());
+        }
+    }
 }
