@@ -74,7 +74,7 @@ public final class TrainingRun {
             return;
         }
         try (LossCsv csv = new LossCsv(dir.resolve(LOSSES))) {
-            TrainListener all = TrainListener.all(csv, listener);
+            TrainListener all = TrainListener.all(csv, new LossCurve(dir), listener);
             all.onStart(done, options.steps());
             while (trainer.steps() < options.steps()) {
                 StepResult r;
