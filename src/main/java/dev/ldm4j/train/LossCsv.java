@@ -1,12 +1,6 @@
 package dev.ldm4j.train;
 
-import dev.ldm4j.io.OutputFileException;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,7 +13,7 @@ public final class LossCsv implements TrainListener, AutoCloseable {
     static final String HEADER = "step,loss,lr,grad_norm,samples_per_s";
 
     private final Path path;
-    private BufferedWriter out;
+    private StepCsv out;
 
     public LossCsv(Path path) {
         this.path = path;
@@ -27,49 +21,21 @@ public final class LossCsv implements TrainListener, AutoCloseable {
 
     @Override
     public void onStart(long done, long total) {
-        try {
-            List<String> kept = new ArrayList<>();
-            kept.add(HEADER);
-            if (done > 0 && Files.exists(path)) {
-                for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
-                    int comma = line.indexOf(',');
-                    if (comma > 0 && !line.startsWith("step,")) {
-                        try {
-                            if (Long.parseLong(line.substring(0, comma)) <= done) {
-                                kept.add(line);
-                            }
-                        } catch (NumberFormatException ignored) {
-                            // not a data row
-                        }
-                    }
-                }
-            }
-            AtomicText.write(path, String.join("\n", kept) + "\n");
-            out = Files.newBufferedWriter(path, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new OutputFileException("cannot write " + path + ": " + e.getMessage(), e);
-        }
+        close();
+        out = new StepCsv(path, HEADER, done);
     }
 
     @Override
     public void onStep(StepResult r) {
-        try {
-            out.write(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.3f%n", r.step(), r.loss(), r.learningRate(),
-                    r.gradNorm(), r.examplesPerSecond()));
-            out.flush();
-        } catch (IOException e) {
-            throw new OutputFileException("cannot write " + path + ": " + e.getMessage(), e);
-        }
+        out.row(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.3f", r.step(), r.loss(), r.learningRate(),
+                r.gradNorm(), r.examplesPerSecond()));
     }
 
     @Override
     public void close() {
         if (out != null) {
-            try {
-                out.close();
-            } catch (IOException e) {
-                throw new OutputFileException("cannot write " + path + ": " + e.getMessage(), e);
-            }
+            out.close();
+            out = null;
         }
     }
 }
