@@ -5,6 +5,7 @@ import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.MemoryPlan;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelDetector;
@@ -35,8 +36,9 @@ import picocli.CommandLine.Option;
         description = "Generate images from a text prompt, optionally starting from an image (-i) or repainting "
                 + "the white area of a mask (--mask).")
 final class GenerateCommand implements Runnable {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE",
-            description = "Stable Diffusion checkpoint (.safetensors, single-file layout).")
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "Stable Diffusion checkpoint (.safetensors, single-file layout); default: ldm4j's own "
+                    + "emoji model (" + DefaultModel.MODEL + ", 64x64).")
     Path model;
 
     @Option(names = "--config", paramLabel = "FILE",
@@ -77,11 +79,11 @@ final class GenerateCommand implements Runnable {
     long seed;
 
     @Option(names = {"-W", "--width"}, paramLabel = "W",
-            description = "Image width (default 512, or the init image's width).")
+            description = "Image width (default: the init image's width, else the config's ldm4j.image_size, else 512).")
     Integer width;
 
     @Option(names = {"-H", "--height"}, paramLabel = "H",
-            description = "Image height (default 512, or the init image's height).")
+            description = "Image height (default: the init image's height, else the config's ldm4j.image_size, else 512).")
     Integer height;
 
     @Option(names = {"-i", "--init-img"}, paramLabel = "FILE",
@@ -145,6 +147,13 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
+        if (model == null) {
+            model = DefaultModel.model();
+            if (!Files.isRegularFile(model)) {
+                throw new BadInputException("no model given (-m) and ldm4j's default model is missing: " + model
+                        + " (it ships in the ldm4j repository under " + DefaultModel.MODEL + ")");
+            }
+        }
         List<Path> outputs = outputPaths(output, batch);
         for (Path p : outputs) {
             Path dir = p.toAbsolutePath().getParent();
@@ -156,8 +165,10 @@ final class GenerateCommand implements Runnable {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
         InitImage init = initImage();
-        int w = width != null ? width : init != null ? init.image().width() : 512;
-        int h = height != null ? height : init != null ? init.image().height() : 512;
+        int fallback = init != null ? 0
+                : ModelConfig.recommendedImageSize(ModelConfig.configFor(model, config)).orElse(512);
+        int w = width != null ? width : init != null ? init.image().width() : fallback;
+        int h = height != null ? height : init != null ? init.image().height() : fallback;
         checkSize(init, w, h);
         GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
                 sampler, scheduler, eta, seed, batch, clipSkip, init);

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Latent diffusion (Stable Diffusion) in Java.",
         subcommands = {GenerateCommand.class, InfoCommand.class, BenchCommand.class, TrainCommand.class,
             TrainVaeCommand.class,
+            TrainClassifierCommand.class, EvalCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

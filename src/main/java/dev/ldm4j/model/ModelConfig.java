@@ -53,6 +53,27 @@ public record ModelConfig(
         return Files.isRegularFile(beside) ? beside : null;
     }
 
+    /**
+     * The image size a config recommends, from its top-level {@code ldm4j.image_size} (outside {@code model:},
+     * so CompVis scripts ignore it): the size a small model was trained at, where the 512 default of Stable
+     * Diffusion would give noise. Empty when the file has none or cannot be read (loading reports that).
+     */
+    public static java.util.OptionalInt recommendedImageSize(Path yaml) {
+        if (yaml == null) {
+            return java.util.OptionalInt.empty();
+        }
+        try (Reader r = Files.newBufferedReader(yaml)) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            if (doc instanceof Map<?, ?> m && m.get("ldm4j") instanceof Map<?, ?> l
+                    && l.get("image_size") instanceof Integer size && size > 0) {
+                return java.util.OptionalInt.of(size);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // fromYaml gives the real error when the model is loaded
+        }
+        return java.util.OptionalInt.empty();
+    }
+
     public static ModelConfig fromYaml(Path path) {
         Map<String, Object> root;
         try (Reader r = Files.newBufferedReader(path)) {

@@ -1,0 +1,141 @@
+package dev.ldm4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ldm4j.eval.CategoryClassifier;
+import dev.ldm4j.eval.EmojiEval;
+import dev.ldm4j.io.ImageGrid;
+import dev.ldm4j.io.Images;
+import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.Precision;
+import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.nn.Torch;
+import dev.ldm4j.sampling.Samplers;
+import dev.ldm4j.sampling.Scheduler;
+import dev.ldm4j.train.AtomicText;
+import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.DatasetException;
+import dev.ldm4j.train.data.DatasetOptions;
+import dev.ldm4j.train.data.Split;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ldm4j eval}: the quality figures of an emoji text-to-image model (by default ldm4j's own) on the
+ * held-out split of the emoji dataset; see {@link EmojiEval}.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measure an emoji model on the dataset's held-out split: category accuracy of generated "
+                + "images, Fréchet distance of classifier features, autoencoder PSNR.")
+final class EvalCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "The model to measure; default: ldm4j's own (" + DefaultModel.MODEL + ").")
+    Path model;
+
+    @Option(names = "--data", defaultValue = "data/emoji", paramLabel = "DIR",
+            description = "The emoji dataset (scripts/fetch-emoji-dataset.sh; default ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--classifier", paramLabel = "FILE",
+            description = "The category classifier; default: " + DefaultModel.CLASSIFIER + ".")
+    Path classifier;
+
+    @Option(names = "--steps", defaultValue = "20", description = "Sampling steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--cfg-scale", defaultValue = "5.0", description = "Guidance scale (default ${DEFAULT-VALUE}).")
+    double cfgScale;
+
+    @Option(names = "--sampling-method", defaultValue = "dpm++2m", description = "Sampler (default ${DEFAULT-VALUE}).")
+    String sampler;
+
+    @Option(names = "--scheduler", defaultValue = "karras", description = "Default ${DEFAULT-VALUE}.")
+    String scheduler;
+
+    @Option(names = {"-s", "--seed"}, defaultValue = "0", description = "Seed of the first image; image i uses seed + i "
+            + "(default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "N",
+            description = "Only the first N held-out images (0 = all).")
+    int limit;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
+    Path json;
+
+    @Option(names = "--grid", paramLabel = "FILE", description = "Also write the generated images as one PNG grid.")
+    Path grid;
+
+    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
+    int threads;
+
+    @Override
+    public void run() {
+        Path m = model != null ? model : DefaultModel.model();
+        Path c = classifier != null ? classifier : DefaultModel.classifier();
+        if (!Files.isRegularFile(m)) {
+            throw new BadInputException("model " + m + " does not exist");
+        }
+        Samplers.byName(sampler);
+        Scheduler.byName(scheduler);
+        Torch.load();
+        if (threads > 0) {
+            torch.set_num_threads(threads);
+        }
+        CategoryClassifier judge = CategoryClassifier.load(c);
+        Split split;
+        try {
+            split = Dataset.open(data, DatasetOptions.of(CategoryClassifier.SIZE)).split();
+        } catch (DatasetException e) {
+            throw new BadInputException(e.getMessage() + " (fetch the emoji dataset with scripts/fetch-emoji-dataset.sh)");
+        }
+        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, null, null, null, Precision.FP32,
+                Precision.FP32));
+        PrintWriter err = spec.commandLine().getErr();
+        EmojiEval.Settings settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit);
+        long start = System.nanoTime();
+        EmojiEval.Result result = EmojiEval.run(sd, judge, split, settings, done -> {
+            if (done % 10 == 0) {
+                err.printf(Locale.ROOT, "eval: %d images generated, %.2f s/image%n", done,
+                        (System.nanoTime() - start) / 1e9 / done);
+                err.flush();
+            }
+        });
+        EmojiEval.Report r = result.report();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "model %s, %d held-out captions, %s %d steps, cfg %.1f, seeds %d..%d%n", m, r.images(),
+                sampler, steps, cfgScale, seed, seed + r.images() - 1);
+        out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
+                + "classifier on the real held-out images: %.3f)%n", r.accuracy(), r.majorityCategory(),
+                r.majorityRate(), r.classifierAccuracyOnReal());
+        out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training vs real held-out: %.3f)%n",
+                r.frechetDistance(), r.frechetDistanceRealTrain());
+        out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
+        r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(), v.prompts()));
+        out.flush();
+        if (json != null) {
+            try {
+                ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                AtomicText.write(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
+                        "report", r)) + "\n");
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            err.println("wrote " + json);
+        }
+        if (grid != null) {
+            Images.writePng(grid, ImageGrid.tile(result.images(), 16, 2), Map.of());
+            err.println("wrote " + grid);
+        }
+    }
+}

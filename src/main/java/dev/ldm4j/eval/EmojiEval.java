@@ -1,0 +1,165 @@
+package dev.ldm4j.eval;
+
+import dev.ldm4j.io.ImageTensors;
+import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.pipeline.GenerationRequest;
+import dev.ldm4j.pipeline.GenerationResult;
+import dev.ldm4j.pipeline.TextToImage;
+import dev.ldm4j.sampling.StepListener;
+import dev.ldm4j.train.data.Split;
+import dev.ldm4j.train.vae.VaeLosses;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The default model's quality figures ({@code ldm4j eval}): for every held-out image whose caption names a
+ * category, one image is generated from that caption (seed + its index) and judged by the
+ * {@link CategoryClassifier}; its features also give a Fréchet distance to the real held-out images. Two
+ * reference figures keep these honest: the majority-class rate of the held-out set (what always answering
+ * its commonest category would score), the classifier's accuracy on the real held-out images (the ceiling)
+ * and the Fréchet distance between real training and real held-out images of the same count (the floor at
+ * this sample size). The autoencoder's held-out PSNR is measured on the same images.
+ */
+public final class EmojiEval {
+    /** How the images are generated. */
+    public record Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit) {
+        public GenerationRequest request(String caption, int size, int index) {
+            return new GenerationRequest(caption, "", size, size, steps, cfgScale, sampler, scheduler, 0,
+                    seed + index, 1, 0);
+        }
+    }
+
+    /** Per-category counts of held-out prompts and of generated images judged to be in that category. */
+    public record CategoryCount(int prompts, int correct) {}
+
+    /** The figures. */
+    public record Report(
+            int images,
+            double accuracy,
+            double majorityRate,
+            String majorityCategory,
+            double classifierAccuracyOnReal,
+            double frechetDistance,
+            double frechetDistanceRealTrain,
+            double autoencoderPsnr,
+            Map<String, CategoryCount> perCategory) {}
+
+    /** The result: the report and the generated images (in held-out order), for a contact sheet. */
+    public record Result(Report report, List<RgbImage> images, List<String> captions) {}
+
+    private EmojiEval() {}
+
+    /**
+     * Runs the evaluation.
+     *
+     * @param progress called with the number of images generated so far
+     */
+    public static Result run(StableDiffusion sd, CategoryClassifier classifier, Split split, Settings s,
+            IntConsumer progress) {
+        ClassifierTrainer.Labelled held = ClassifierTrainer.Labelled.of(split.heldOut());
+        int n = s.limit() > 0 ? Math.min(s.limit(), held.size()) : held.size();
+        if (n < 2) {
+            throw new IllegalArgumentException("the held-out split of " + split.heldOut().folder() + " has " + n
+                    + " images with a category; the evaluation needs at least 2");
+        }
+        int size = split.heldOut().imageSize();
+        List<RgbImage> images = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        Map<String, int[]> counts = new LinkedHashMap<>();
+        for (EmojiCategory c : EmojiCategory.values()) {
+            counts.put(c.label(), new int[2]);
+        }
+        int correct = 0;
+        Tensor genFeatures;
+        Tensor realFeatures;
+        Tensor trainFeatures;
+        double realAccuracy;
+        double psnr;
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            float[] feats = new float[n * CategoryClassifier.FEATURES];
+            TextToImage txt2img = new TextToImage(sd);
+            for (int i = 0; i < n; i++) {
+                String caption = held.data().caption(held.examples().get(i));
+                EmojiCategory want = held.categories().get(i);
+                try (PointerScope step = new PointerScope();
+                        GenerationResult r = txt2img.generate(s.request(caption, size, i), StepListener.NONE)) {
+                    Tensor x = r.images().mul(dev.ldm4j.nn.Ops.s(2)).sub(dev.ldm4j.nn.Ops.s(1));
+                    Tensor f = classifier.features(x);
+                    EmojiCategory got = EmojiCategory.values()[(int) torch.argmax(classifier.logits(f)).item_long()];
+                    counts.get(want.label())[0]++;
+                    if (got == want) {
+                        correct++;
+                        counts.get(want.label())[1]++;
+                    }
+                    images.add(ImageTensors.toRgb8(r.images()).get(0));
+                    captions.add(caption);
+                    System.arraycopy(dev.ldm4j.nn.Tensors.toFloats(f.contiguous()), 0, feats,
+                            i * CategoryClassifier.FEATURES, CategoryClassifier.FEATURES);
+                }
+                progress.accept(i + 1);
+            }
+            genFeatures = dev.ldm4j.nn.Tensors.fromFloats(feats, n, CategoryClassifier.FEATURES);
+            int[] heldIdx = java.util.stream.IntStream.range(0, n).toArray();
+            Tensor real = held.images(heldIdx, -1);
+            realFeatures = classifier.features(real);
+            realAccuracy = ClassifierTrainer.accuracy(classifier, split.heldOut());
+            trainFeatures = classifier.features(trainSample(split, n));
+            psnr = psnr(sd, real);
+            double fd = FrechetDistance.between(genFeatures, realFeatures);
+            double fdRef = FrechetDistance.between(trainFeatures, realFeatures);
+            int[] byCat = new int[EmojiCategory.values().length];
+            for (int i = 0; i < n; i++) {
+                byCat[held.categories().get(i).ordinal()]++;
+            }
+            int top = 0;
+            for (int c = 1; c < byCat.length; c++) {
+                top = byCat[c] > byCat[top] ? c : top;
+            }
+            Map<String, CategoryCount> per = new LinkedHashMap<>();
+            counts.forEach((k, v) -> {
+                if (v[0] > 0) {
+                    per.put(k, new CategoryCount(v[0], v[1]));
+                }
+            });
+            Report report = new Report(n, correct / (double) n, byCat[top] / (double) n,
+                    EmojiCategory.values()[top].label(), realAccuracy, fd, fdRef, psnr, per);
+            return new Result(report, images, captions);
+        }
+    }
+
+    /** {@code n} training images with a category, spread evenly over the training split. */
+    private static Tensor trainSample(Split split, int n) {
+        ClassifierTrainer.Labelled train = ClassifierTrainer.Labelled.of(split.train());
+        int count = Math.min(n, train.size());
+        int[] idx = new int[count];
+        for (int k = 0; k < count; k++) {
+            idx[k] = (int) ((long) k * train.size() / count);
+        }
+        return train.images(idx, -1);
+    }
+
+    /** Mean held-out PSNR of the autoencoder's reconstructions (posterior mean), in batches of 32. */
+    private static double psnr(StableDiffusion sd, Tensor real) {
+        double sum = 0;
+        long n = real.size(0);
+        for (long from = 0; from < n; from += 32) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x = real.narrow(0, from, Math.min(32, n - from));
+                Tensor z = sd.encodeImage(x).mean();
+                Tensor rec = sd.vae().decode(z.to(torch.ScalarType.Float)).to(torch.ScalarType.Float);
+                for (double p : VaeLosses.psnr(x, rec)) {
+                    sum += p;
+                }
+            }
+        }
+        return sum / n;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.ldm4j.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.model.Precision;
+import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.nn.Torch;
+import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.DatasetOptions;
+import dev.ldm4j.train.data.Split;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmojiEvalTest {
+    @TempDir
+    static Path tmp;
+    static Split split;
+    static CategoryClassifier judge;
+    static StableDiffusion sd;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Torch.load();
+        split = Dataset.open(SyntheticEmoji.write(tmp.resolve("data")), DatasetOptions.of(64)).split();
+        judge = ClassifierTrainer.train(split.train(), new ClassifierTrainer.Options(6, 8, 3e-3, 1e-4, 5), l -> {});
+        sd = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+                Fixtures.path("sd1-tiny/config.yaml"), null, null, Precision.FP32, Precision.FP32));
+    }
+
+    private static EmojiEval.Result run(int limit) {
+        return EmojiEval.run(sd, judge, split, new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, limit), i -> {});
+    }
+
+    @Test
+    void reportsEveryFigureConsistentlyAndReproducibly() {
+        EmojiEval.Result result = run(0);
+        EmojiEval.Report r = result.report();
+        assertEquals(SyntheticEmoji.HELD_OUT.size(), r.images());
+        assertEquals(r.images(), result.images().size());
+        result.images().forEach(img -> assertEquals(64, img.width()));
+        // held out: 3 discs (food & drink), 2 squares, 1 flag
+        assertEquals(0.5, r.majorityRate(), 1e-12);
+        assertEquals("food & drink", r.majorityCategory());
+        assertEquals(3, r.perCategory().get("food & drink").prompts());
+        int prompts = r.perCategory().values().stream().mapToInt(EmojiEval.CategoryCount::prompts).sum();
+        int correct = r.perCategory().values().stream().mapToInt(EmojiEval.CategoryCount::correct).sum();
+        assertEquals(r.images(), prompts);
+        assertEquals(correct / (double) r.images(), r.accuracy(), 1e-12);
+        assertTrue(r.classifierAccuracyOnReal() >= 5 / 6.0, "the judge tells the real held-out images apart");
+        assertTrue(Double.isFinite(r.frechetDistance()) && r.frechetDistance() > -1e-6);
+        assertTrue(Double.isFinite(r.frechetDistanceRealTrain()) && r.frechetDistanceRealTrain() > -1e-6);
+        // a random-weight tiny model makes noise, not shapes: far from the real images, further than real
+        // training images are
+        assertTrue(r.frechetDistance() > r.frechetDistanceRealTrain(), r.toString());
+        assertTrue(Double.isFinite(r.autoencoderPsnr()) && r.autoencoderPsnr() > 0);
+
+        EmojiEval.Report again = run(0).report();
+        assertEquals(r, again, "seeded: the same figures on a second run");
+    }
+
+    @Test
+    void limitTakesTheFirstImages() {
+        EmojiEval.Report r = run(2).report();
+        assertEquals(2, r.images());
+        assertEquals(1.0, r.majorityRate(), 1e-12, "the first two held-out images are both discs");
+    }
+}
