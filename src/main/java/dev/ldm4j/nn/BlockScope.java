@@ -1,6 +1,8 @@
 package dev.ldm4j.nn;
 
+import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -26,5 +28,38 @@ public final class BlockScope {
             }
             return out;
         }
+    }
+
+    /**
+     * Runs {@code stages} one after the other on {@code x}, each in its own scope, keeping only the current
+     * activation: stage k's output is freed as soon as stage k+1 has returned. Running the stages as
+     * separate {@link #run} calls would hand every intermediate output to the caller's scope, which keeps
+     * them all until the whole network has run (a 512x512 VAE decode: over a gigabyte of block outputs).
+     * {@code x} itself stays the caller's. Under autograd the graph keeps what backward needs on its own.
+     */
+    public static Tensor chain(Tensor x, List<UnaryOperator<Tensor>> stages) {
+        Tensor h = x;
+        boolean owned = false;
+        for (UnaryOperator<Tensor> stage : stages) {
+            Tensor next;
+            try (PointerScope inner = new PointerScope()) {
+                next = stage.apply(h);
+                next.retainReference();
+            }
+            if (owned) {
+                h.releaseReference();
+            }
+            h = next;
+            owned = true;
+        }
+        if (!owned) {
+            return x;
+        }
+        PointerScope outer = PointerScope.getInnerScope();
+        if (outer != null) {
+            outer.attach(h);
+            h.releaseReference();
+        }
+        return h;
     }
 }

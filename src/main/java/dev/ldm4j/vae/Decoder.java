@@ -5,6 +5,9 @@ import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.GroupNorm;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code decoder}: latent [B, z_channels, h, w] -> image [B, out_ch, h * f, w * f] (nominally [-1, 1]). */
@@ -37,11 +40,14 @@ final class Decoder {
     }
 
     Tensor forward(Tensor z) {
-        Tensor h = mid.forward(convIn.forward(z));
+        // one flat chain: each block's output is freed as soon as the next block has run
+        List<UnaryOperator<Tensor>> stages = new ArrayList<>();
+        stages.add(convIn::forward);
+        stages.addAll(mid.stages());
         for (int i = up.length - 1; i >= 0; i--) {
-            h = up[i].forward(h);
+            stages.addAll(up[i].stages());
         }
-        Tensor last = h;
-        return BlockScope.run(() -> convOut.forward(Ops.siluOfFresh(normOut.forward(last))));
+        stages.add(h -> convOut.forward(Ops.siluOfFresh(normOut.forward(h))));
+        return BlockScope.chain(z, stages);
     }
 }

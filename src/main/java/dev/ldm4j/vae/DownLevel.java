@@ -1,6 +1,10 @@
 package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
+import dev.ldm4j.nn.BlockScope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code encoder.down[i]}: ResnetBlocks (each followed by attention on attention levels), then a Downsample except at the last level. */
@@ -23,13 +27,21 @@ final class DownLevel {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = x;
+        return BlockScope.chain(x, stages());
+    }
+
+    /** The level's blocks in order, for a caller that chains several levels (see {@link BlockScope#chain}). */
+    List<UnaryOperator<Tensor>> stages() {
+        List<UnaryOperator<Tensor>> s = new ArrayList<>();
         for (int j = 0; j < block.length; j++) {
-            h = block[j].forward(h);
+            s.add(block[j]::forward);
             if (attn.length > 0) {
-                h = attn[j].forward(h);
+                s.add(attn[j]::forward);
             }
         }
-        return downsample == null ? h : downsample.forward(h);
+        if (downsample != null) {
+            s.add(downsample::forward);
+        }
+        return s;
     }
 }

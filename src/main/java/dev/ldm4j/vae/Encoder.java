@@ -5,6 +5,9 @@ import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.GroupNorm;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code encoder}: image [B, in, H, W] -> moments-to-be [B, 2 * z_channels, H / f, W / f]. */
@@ -37,11 +40,13 @@ final class Encoder {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = convIn.forward(x);
+        List<UnaryOperator<Tensor>> stages = new ArrayList<>();
+        stages.add(convIn::forward);
         for (DownLevel level : down) {
-            h = level.forward(h);
+            stages.addAll(level.stages());
         }
-        Tensor m = mid.forward(h);
-        return BlockScope.run(() -> convOut.forward(Ops.siluOfFresh(normOut.forward(m))));
+        stages.addAll(mid.stages());
+        stages.add(h -> convOut.forward(Ops.siluOfFresh(normOut.forward(h))));
+        return BlockScope.chain(x, stages);
     }
 }

@@ -1,6 +1,9 @@
 package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
+import dev.ldm4j.nn.BlockScope;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code mid}: ResnetBlock, attention, ResnetBlock at the lowest resolution (attention is always present here). */
@@ -16,6 +19,10 @@ final class MidBlock {
     }
 
     Tensor forward(Tensor x) {
-        return block2.forward(attn1.forward(block1.forward(x)));
+        return BlockScope.chain(x, stages());
+    }
+
+    List<UnaryOperator<Tensor>> stages() {
+        return List.of(block1::forward, attn1::forward, block2::forward);
     }
 }

@@ -5,6 +5,8 @@ import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.GroupNorm;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
+import java.util.List;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -29,10 +31,17 @@ final class ResnetBlock {
 
     Tensor forward(Tensor x) {
         return BlockScope.run(() -> {
-            Tensor h = conv1.forward(Ops.siluOfFresh(norm1.forward(x)));
-            h = conv2.forward(Ops.siluOfFresh(norm2.forward(h)));
+            // chained, so that norm1's output and the first convolution's are gone before the sum is made
+            Tensor h = BlockScope.chain(x, List.of(
+                    t -> conv1.forward(Ops.siluOfFresh(norm1.forward(t))),
+                    t -> conv2.forward(Ops.siluOfFresh(norm2.forward(t)))));
             Tensor skip = ninShortcut == null ? x : ninShortcut.forward(x);
-            return skip.add(h);
+            if (GradMode.is_enabled()) {
+                return skip.add(h);
+            }
+            // h is this block's own tensor: at inference the sum can take its place
+            h.add_(skip);
+            return h;
         });
     }
 }

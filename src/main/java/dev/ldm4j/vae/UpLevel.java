@@ -1,6 +1,10 @@
 package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
+import dev.ldm4j.nn.BlockScope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -26,13 +30,21 @@ final class UpLevel {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = x;
+        return BlockScope.chain(x, stages());
+    }
+
+    /** The level's blocks in order, for a caller that chains several levels (see {@link BlockScope#chain}). */
+    List<UnaryOperator<Tensor>> stages() {
+        List<UnaryOperator<Tensor>> s = new ArrayList<>();
         for (int j = 0; j < block.length; j++) {
-            h = block[j].forward(h);
+            s.add(block[j]::forward);
             if (attn.length > 0) {
-                h = attn[j].forward(h);
+                s.add(attn[j]::forward);
             }
         }
-        return upsample == null ? h : upsample.forward(h);
+        if (upsample != null) {
+            s.add(upsample::forward);
+        }
+        return s;
     }
 }
