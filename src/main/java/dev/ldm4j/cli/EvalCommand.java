@@ -42,6 +42,10 @@ final class EvalCommand implements Runnable {
             description = "The model to measure; default: ldm4j's own (" + DefaultModel.MODEL + ").")
     Path model;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "LDM YAML config; default: NAME.yaml beside the checkpoint, else detected from it.")
+    Path config;
+
     @Option(names = "--data", defaultValue = "data/emoji", paramLabel = "DIR",
             description = "The emoji dataset (scripts/fetch-emoji-dataset.sh; default ${DEFAULT-VALUE}).")
     Path data;
@@ -99,7 +103,7 @@ final class EvalCommand implements Runnable {
         } catch (DatasetException e) {
             throw new BadInputException(e.getMessage() + " (fetch the emoji dataset with scripts/fetch-emoji-dataset.sh)");
         }
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, null, null, null, Precision.FP32,
+        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, config, null, null, Precision.FP32,
                 Precision.FP32));
         PrintWriter err = spec.commandLine().getErr();
         EmojiEval.Settings settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit);

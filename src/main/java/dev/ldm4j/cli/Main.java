@@ -25,7 +25,13 @@ public final class Main implements Runnable {
 
     /** As {@link #run(String...)} with errors and usage messages going to {@code err}. */
     public static int run(java.io.PrintWriter err, String... args) {
+        return run(new java.io.PrintWriter(System.out, true), err, args);
+    }
+
+    /** As {@link #run(String...)} with results going to {@code out}, errors and progress to {@code err}. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new Errors());
         // a mistyped flag or value: one line and where to look, not the whole usage text

@@ -235,7 +235,7 @@ final class TrainCommand implements Runnable {
                 System.err.printf(java.util.Locale.ROOT, "scale_factor %.5f (1 / std of the first batch's latents)%n", s);
             }
         }
-        TrainingRun run = new TrainingRun(trainer, examples, output, new TrainingRun.Options(steps, saveEvery, saveDType));
+        TrainingRun run = new TrainingRun(trainer, examples, output, new TrainingRun.Options(steps, saveEvery, saveDType, size));
         try (TrainProgress progress = new TrainProgress(System.err, System.console() != null, logEvery)) {
             run.run(samplePrompts.isBlank() ? progress : TrainListener.all(progress, new SampleGrids(output,
                     java.util.Arrays.stream(samplePrompts.split("\\|")).map(String::strip)

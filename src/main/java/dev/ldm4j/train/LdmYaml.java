@@ -20,10 +20,15 @@ final class LdmYaml {
     private LdmYaml() {}
 
     static String of(LatentDiffusion m) {
-        return of(m.config(), m.textModelConfig(), m.textTrainable());
+        return of(m, 0);
     }
 
-    static String of(ModelConfig c, Map<String, Object> textModelConfig, boolean textTrained) {
+    /** With {@code imageSize} > 0, also the top-level {@code ldm4j.image_size} that generate defaults to. */
+    static String of(LatentDiffusion m, int imageSize) {
+        return of(m.config(), m.textModelConfig(), m.textTrainable(), imageSize);
+    }
+
+    static String of(ModelConfig c, Map<String, Object> textModelConfig, boolean textTrained, int imageSize) {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("linear_start", c.linearStart());
         params.put("linear_end", c.linearEnd());
@@ -46,6 +51,10 @@ final class LdmYaml {
         model.put("params", params);
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("model", model);
+        if (imageSize > 0) {
+            // outside model: so that CompVis scripts, which instantiate model.params, ignore it
+            root.put("ldm4j", Map.of("image_size", imageSize));
+        }
         DumperOptions o = new DumperOptions();
         o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         o.setIndent(2);

@@ -34,8 +34,13 @@ public final class SdCheckpoint {
 
     /** Writes the YAML first, then the weights (in {@code dtype}), so a model file never lacks its config. */
     public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype) {
+        write(model, yaml, trainer, dtype, 0);
+    }
+
+    /** As {@link #write(Path, Path, DiffusionTrainer, DType)}, recording the training image size (0 = none). */
+    public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype, int imageSize) {
         LatentDiffusion m = trainer.model();
-        AtomicText.write(yaml, LdmYaml.of(m));
+        AtomicText.write(yaml, LdmYaml.of(m, imageSize));
         ScalarType st = Tensors.scalarType(dtype);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Map<String, Tensor> out = new LinkedHashMap<>();

@@ -26,7 +26,15 @@ public final class TrainingRun {
      * @param saveEvery steps between checkpoints; 0 = only at the end
      * @param saveDType storage type of the exported model (the state is always float32)
      */
-    public record Options(long steps, int saveEvery, DType saveDType) {
+    /**
+     * @param imageSize the training image size, written to the exported YAML as {@code ldm4j.image_size} (the
+     *                  size {@code generate} then defaults to); 0 = not recorded
+     */
+    public record Options(long steps, int saveEvery, DType saveDType, int imageSize) {
+        public Options(long steps, int saveEvery, DType saveDType) {
+            this(steps, saveEvery, saveDType, 0);
+        }
+
         public Options {
             if (steps <= 0) {
                 throw new IllegalArgumentException("steps must be positive, got " + steps);
@@ -94,7 +102,7 @@ public final class TrainingRun {
 
     /** Writes the exported model (then its state), as at a checkpoint. */
     public void save() {
-        SdCheckpoint.write(model(), config(), trainer, options.saveDType());
+        SdCheckpoint.write(model(), config(), trainer, options.saveDType(), options.imageSize());
         TrainingState.write(state(), trainer);
         LOG.debug("step {}: saved {} and {}", trainer.steps(), model(), state());
     }

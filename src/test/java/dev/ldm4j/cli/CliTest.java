@@ -22,12 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
     private static final String PROMPT = "a photograph of an astronaut riding a horse";
 
-    record Run(int code, String err) {}
+    /** Exit code, standard error and standard output of one CLI run. */
+    record Run(int code, String err, String out) {}
 
     static Run cli(String... args) {
         StringWriter sw = new StringWriter();
-        int code = Main.run(new PrintWriter(sw, true), args);
-        return new Run(code, sw.toString());
+        StringWriter so = new StringWriter();
+        int code = Main.run(new PrintWriter(so, true), new PrintWriter(sw, true), args);
+        return new Run(code, sw.toString(), so.toString());
     }
 
     /** The README command writing to {@code out}, with some flags given other values (flag, value, ...). */

@@ -88,10 +88,12 @@ class TrainCommandTest {
 
         Path png = tmp.resolve("out.png");
         CliTest.Run gen = CliTest.cli("generate", "-m", run.resolve(TrainingRun.MODEL).toString(),
-                "--config", run.resolve(TrainingRun.CONFIG).toString(), "-p", "a red block", "-W", "16", "-H", "16",
+                "--config", run.resolve(TrainingRun.CONFIG).toString(), "-p", "a red block",
                 "--steps", "2", "-o", png.toString());
         assertEquals(0, gen.code(), gen.err());
-        assertEquals(16, Images.readRgb(png).width());
+        assertTrue(Files.readString(run.resolve(TrainingRun.CONFIG)).contains("ldm4j:\n  image_size: 16"));
+        assertEquals(16, Images.readRgb(png).width(), "without -W/-H: the size the model was trained at");
+        assertEquals(16, Images.readRgb(png).height());
     }
 
     @Test

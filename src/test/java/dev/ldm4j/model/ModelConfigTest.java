@@ -107,4 +107,18 @@ class ModelConfigTest {
         assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(plainHybrid))
                 .getMessage().contains("conditioning_key 'hybrid'"));
     }
+
+    @Test
+    void recommendedImageSizeComesFromTheLdm4jSection(@TempDir Path dir) throws IOException {
+        assertEquals(java.util.OptionalInt.empty(),
+                ModelConfig.recommendedImageSize(Fixtures.path("sd1-tiny/config.yaml")), "CompVis configs have none");
+        assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(null));
+        Path yaml = dir.resolve("m.yaml");
+        Files.writeString(yaml, Files.readString(Fixtures.path("sd1-tiny/config.yaml")) + "\nldm4j:\n  image_size: 64\n");
+        assertEquals(java.util.OptionalInt.of(64), ModelConfig.recommendedImageSize(yaml));
+        assertEquals(ModelFamily.SD1, ModelConfig.fromYaml(yaml).family(), "the section does not disturb the model");
+        Files.writeString(yaml, "ldm4j:\n  image_size: -3\n");
+        assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(yaml));
+        assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(dir.resolve("missing.yaml")));
+    }
 }

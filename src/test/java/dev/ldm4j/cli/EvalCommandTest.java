@@ -1,0 +1,61 @@
+package dev.ldm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.eval.SyntheticEmoji;
+import dev.ldm4j.io.Images;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trainsAClassifierThenEvaluatesAModelWithIt() throws Exception {
+        Path data = SyntheticEmoji.write(tmp.resolve("data"));
+        Path classifier = tmp.resolve("classifier.safetensors");
+        CliTest.Run trained = CliTest.cli("train-classifier", "--data", data.toString(), "-o", classifier.toString(),
+                "--epochs", "4", "-b", "8", "--lr", "3e-3");
+        assertEquals(0, trained.code(), trained.err());
+        assertTrue(trained.err().contains("held out"), trained.err());
+        assertTrue(Files.isRegularFile(classifier));
+
+        Path json = tmp.resolve("eval.json");
+        Path grid = tmp.resolve("grid.png");
+        CliTest.Run r = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(), "--config",
+                Fixtures.path("sd1-tiny/config.yaml").toString(), "--data", data.toString(), "--classifier",
+                classifier.toString(), "--steps", "3", "--json", json.toString(), "--grid", grid.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("category accuracy of generated images"), r.out());
+        assertTrue(r.out().contains("majority class 'food & drink': 0.500"), r.out());
+        JsonNode report = new ObjectMapper().readTree(json.toFile()).get("report");
+        assertEquals(SyntheticEmoji.HELD_OUT.size(), report.get("images").asInt());
+        assertTrue(report.get("accuracy").asDouble() >= 0 && report.get("accuracy").asDouble() <= 1);
+        assertEquals(0.5, report.get("majorityRate").asDouble(), 1e-12);
+        // 6 images of 64x64 in one row (up to 16 a row), with 2-pixel gaps around them
+        assertEquals(64 + 2 * 2, Images.readRgb(grid).height());
+        assertEquals(6 * 64 + 7 * 2, Images.readRgb(grid).width());
+    }
+
+    @Test
+    void aMissingClassifierOrDatasetIsAOneLineError() throws Exception {
+        CliTest.Run r = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(),
+                "--data", tmp.toString(), "--classifier", tmp.resolve("none.safetensors").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("train-classifier"), r.err());
+        Path classifier = tmp.resolve("c.safetensors");
+        assertEquals(0, CliTest.cli("train-classifier", "--data", SyntheticEmoji.write(tmp.resolve("d")).toString(),
+                "-o", classifier.toString(), "--epochs", "1").code());
+        CliTest.Run noData = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(),
+                "--data", tmp.resolve("empty").toString(), "--classifier", classifier.toString());
+        assertEquals(2, noData.code(), noData.err());
+        assertTrue(noData.err().contains("fetch-emoji-dataset"), noData.err());
+    }
+}
