@@ -26,6 +26,7 @@ import dev.ldm4j.vae.TiledDecode;
 import dev.ldm4j.vae.VaeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -135,13 +136,16 @@ public final class StableDiffusion {
                 config = config.withVPrediction(predictsV(unet));
             }
             AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision())
-                    : new AutoencoderKL(Weights.of(vaeSrc, ModelDetector.VAE), config.vae());
+                    : withLazyEncoder(f, vaeSrc, config.vae(), o.vaePrecision());
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
             NoiseSchedule schedule = schedule(f, config);
             Set<String> unused = new LinkedHashSet<>(f.keys());
             unused.removeAll(src.taken().keySet());
             unused.removeAll(vaeSrc.taken().keySet());
             unused.removeIf(StableDiffusion::expectedUnused);
+            if (o.vae() == null) {
+                unused.removeIf(StableDiffusion::vaeEncoderKey);
+            }
             String name = o.model().getFileName().toString().replaceFirst("\\.safetensors$", "");
             LOG.info("loaded {} as {} in {} s; unet and text encoder in {}, vae in {}", o.model().getFileName(),
                     config.describe(), String.format("%.1f", (System.nanoTime() - t0) / 1e9), precision.cliName(),
@@ -153,6 +157,35 @@ public final class StableDiffusion {
             return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()), name, config, ClipTokenizer.load(),
                     text, unet, vae, taesd, schedule, unused);
         }
+    }
+
+    /**
+     * The checkpoint's VAE with the encoder read from the file on first use (image-to-image); its keys and
+     * shapes are checked now, from the header, so a broken file still fails at load.
+     */
+    private static AutoencoderKL withLazyEncoder(SafetensorsFile f, CheckpointSource vaeSrc, VaeConfig c,
+            Precision p) {
+        KeyAudit audit = new KeyAudit(f);
+        try (PointerScope scope = new PointerScope()) {
+            AutoencoderKL.EncoderPart.of(Weights.of(audit, ModelDetector.VAE), c);
+        }
+        List<String> problems = new ArrayList<>(audit.missing());
+        problems.addAll(audit.misShaped());
+        if (!problems.isEmpty()) {
+            throw new ModelFileException(f.path() + ": VAE encoder: " + (audit.missing().isEmpty() ? "" : "missing key ")
+                    + problems.get(0) + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more)" : ""));
+        }
+        Path path = f.path();
+        return AutoencoderKL.withLazyEncoder(Weights.of(vaeSrc, ModelDetector.VAE), c, () -> {
+            try (SafetensorsFile again = SafetensorsFile.open(path); InferenceMode guard = new InferenceMode()) {
+                return AutoencoderKL.EncoderPart.of(
+                        Weights.of(new CheckpointSource(again, p.scalarType()), ModelDetector.VAE), c);
+            }
+        });
+    }
+
+    private static boolean vaeEncoderKey(String key) {
+        return key.startsWith(ModelDetector.VAE + "encoder.") || key.startsWith(ModelDetector.VAE + "quant_conv.");
     }
 
     /** Buffers and heads that real checkpoints carry but inference does not need. */

@@ -50,6 +50,33 @@ class StableDiffusionLoadTest {
         }
     }
 
+    /** A copy of the fixture checkpoint with {@code change} applied to its tensors. */
+    private static Path editedCheckpoint(Path dir, java.util.function.Consumer<Map<String, Tensor>> change) {
+        Path out = dir.resolve("edited.safetensors");
+        try (SafetensorsFile ckpt = Fixtures.open("sd1-tiny/model.safetensors")) {
+            Map<String, Tensor> all = new LinkedHashMap<>();
+            for (String k : ckpt.keys()) {
+                all.put(k, Tensors.read(ckpt, k));
+            }
+            change.accept(all);
+            SafetensorsWriter.writeTensors(out, all);
+        }
+        return out;
+    }
+
+    @Test
+    void theVaeEncoderIsCheckedAtLoadThoughReadOnFirstUse(@TempDir Path dir) {
+        String key = "first_stage_model.encoder.conv_in.weight";
+        Path missing = editedCheckpoint(dir, m -> m.remove(key));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> StableDiffusion.load(
+                new StableDiffusion.Options(missing, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
+        assertTrue(e.getMessage().contains(key), e.getMessage());
+        Path misShaped = editedCheckpoint(dir, m -> m.put(key, m.get(key).narrow(0, 0, 1).contiguous()));
+        ModelFileException e2 = assertThrows(ModelFileException.class, () -> StableDiffusion.load(
+                new StableDiffusion.Options(misShaped, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
+        assertTrue(e2.getMessage().contains(key), e2.getMessage());
+    }
+
     @Test
     void taesdDecodesTheLatentWithTheTaesdDecoder() {
         Path taesd = Fixtures.path("taesd/taesd_decoder.safetensors");

@@ -1,0 +1,50 @@
+package dev.ldm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.eval.CategoryClassifier;
+import dev.ldm4j.eval.EmojiCategory;
+import dev.ldm4j.io.ImageTensors;
+import dev.ldm4j.io.Images;
+import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.nn.Ops;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The README's main command: {@code generate} without {@code -m} draws with the shipped emoji model, at its
+ * training size, a picture that the shipped category classifier puts in the prompt's category.
+ */
+class DefaultModelTest {
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @CsvSource({
+        "red apple, FOOD_AND_DRINK",
+        "PROMPT2, CATEGORY2",
+        "PROMPT3, CATEGORY3",
+    })
+    void generateWithoutAModelDrawsTheShippedModelsPicture(String prompt, EmojiCategory expected) {
+        assertTrue(Files.isRegularFile(DefaultModel.model()), "the default model ships in " + DefaultModel.MODEL);
+        Path png = tmp.resolve("out.png");
+        CliTest.Run r = CliTest.cli("generate", "-p", prompt, "-o", png.toString());
+        assertEquals(0, r.code(), r.err());
+        RgbImage image = Images.readRgb(png);
+        assertEquals(64, image.width(), "the emoji model's own size, from its ldm4j.image_size");
+        assertEquals(64, image.height());
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            CategoryClassifier judge = CategoryClassifier.load(DefaultModel.classifier());
+            // the written 8-bit PNG, in the [-1, 1] of the classifier's training images
+            EmojiCategory got = judge.predict(ImageTensors.readRgb(png).mul(Ops.s(2)).sub(Ops.s(1)))[0];
+            assertEquals(expected, got, "category of '" + prompt + "'");
+        }
+    }
+}
