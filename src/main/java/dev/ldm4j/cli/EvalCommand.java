@@ -122,7 +122,7 @@ final class EvalCommand implements Runnable {
         out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
                 + "classifier on the real held-out images: %.3f)%n", r.accuracy(), r.majorityCategory(),
                 r.majorityRate(), r.classifierAccuracyOnReal());
-        out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training vs real held-out: %.3f)%n",
+        out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training images of the same categories vs real held-out: %.3f)%n",
                 r.frechetDistance(), r.frechetDistanceRealTrain());
         out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
         r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(), v.prompts()));

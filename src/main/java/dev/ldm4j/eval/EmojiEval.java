@@ -22,11 +22,12 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * The default model's quality figures ({@code ldm4j eval}): for every held-out image whose caption names a
  * category, one image is generated from that caption (seed + its index) and judged by the
- * {@link CategoryClassifier}; its features also give a Fréchet distance to the real held-out images. Two
+ * {@link CategoryClassifier}; its features also give a Fréchet distance to the real held-out images. Three
  * reference figures keep these honest: the majority-class rate of the held-out set (what always answering
  * its commonest category would score), the classifier's accuracy on the real held-out images (the ceiling)
- * and the Fréchet distance between real training and real held-out images of the same count (the floor at
- * this sample size). The autoencoder's held-out PSNR is measured on the same images.
+ * and the Fréchet distance between as many real training images, of the same categories, and the real
+ * held-out images (what a model that reproduced the training images would score at this sample size). The
+ * autoencoder's held-out PSNR is measured on the same images.
  */
 public final class EmojiEval {
     /** How the images are generated. */
@@ -111,7 +112,7 @@ public final class EmojiEval {
             Tensor real = held.images(heldIdx, -1);
             realFeatures = classifier.features(real);
             realAccuracy = ClassifierTrainer.accuracy(classifier, split.heldOut());
-            trainFeatures = classifier.features(trainSample(split, n));
+            trainFeatures = classifier.features(trainSample(split, held.categories().subList(0, n)));
             psnr = psnr(sd, real);
             double fd = FrechetDistance.between(genFeatures, realFeatures);
             double fdRef = FrechetDistance.between(trainFeatures, realFeatures);
@@ -135,13 +136,30 @@ public final class EmojiEval {
         }
     }
 
-    /** {@code n} training images with a category, spread evenly over the training split. */
-    private static Tensor trainSample(Split split, int n) {
+    /**
+     * One training image per held-out image, of the same category (the categories' training images taken in
+     * turn), so that the reference distance compares sets of the same category mix as the generated one:
+     * generated images follow the held-out captions, whose mix is not the training split's.
+     */
+    private static Tensor trainSample(Split split, List<EmojiCategory> categories) {
         ClassifierTrainer.Labelled train = ClassifierTrainer.Labelled.of(split.train());
-        int count = Math.min(n, train.size());
-        int[] idx = new int[count];
-        for (int k = 0; k < count; k++) {
-            idx[k] = (int) ((long) k * train.size() / count);
+        Map<EmojiCategory, List<Integer>> byCategory = new java.util.EnumMap<>(EmojiCategory.class);
+        for (int k = 0; k < train.size(); k++) {
+            byCategory.computeIfAbsent(train.categories().get(k), c -> new ArrayList<>()).add(k);
+        }
+        Map<EmojiCategory, Integer> used = new java.util.EnumMap<>(EmojiCategory.class);
+        int[] idx = new int[categories.size()];
+        for (int i = 0; i < idx.length; i++) {
+            EmojiCategory c = categories.get(i);
+            List<Integer> pool = byCategory.get(c);
+            if (pool == null) {
+                // no training image of this category: any training image stands in
+                idx[i] = (int) ((long) i * train.size() / idx.length);
+                continue;
+            }
+            int turn = used.merge(c, 1, Integer::sum) - 1;
+            // spread over the category (its images are in name order, variants of one emoji side by side)
+            idx[i] = pool.get((int) ((long) turn * 7919 % pool.size()));
         }
         return train.images(idx, -1);
     }
