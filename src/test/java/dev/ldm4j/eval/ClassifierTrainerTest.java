@@ -62,8 +62,8 @@ class ClassifierTrainerTest {
 
     @Test
     void refusesFilesThatAreNotAClassifier() {
-        ModelFileException e = assertThrows(ModelFileException.class,
-                () -> CategoryClassifier.load(Fixtures.path("sd1-tiny/model.safetensors")));
+        Path notAClassifier = Fixtures.path("sd1-tiny/model.safetensors");
+        ModelFileException e = assertThrows(ModelFileException.class, () -> CategoryClassifier.load(notAClassifier));
         assertTrue(e.getMessage().contains("not an emoji category classifier"), e.getMessage());
         ModelFileException missing = assertThrows(ModelFileException.class,
                 () -> CategoryClassifier.load(tmp.resolve("nothing.safetensors")));

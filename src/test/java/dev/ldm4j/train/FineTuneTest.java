@@ -189,9 +189,11 @@ class FineTuneTest {
 
     @Test
     void anInpaintingCheckpointIsRefused() {
+        // the fixture paths outside assertThrows: without the fixtures the test is skipped, not failed
+        java.nio.file.Path model = Fixtures.path("sd1-tiny-inpaint/model.safetensors");
+        ModelConfig config = ModelConfig.fromYaml(Fixtures.path("sd1-tiny-inpaint/config.yaml"));
         UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
-                () -> LatentDiffusion.fromCheckpoint(Fixtures.path("sd1-tiny-inpaint/model.safetensors"),
-                        ModelConfig.fromYaml(Fixtures.path("sd1-tiny-inpaint/config.yaml")), false));
+                () -> LatentDiffusion.fromCheckpoint(model, config, false));
         assertTrue(e.getMessage().contains("in_channels"), e.getMessage());
     }
 
