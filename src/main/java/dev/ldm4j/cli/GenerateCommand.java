@@ -155,12 +155,7 @@ final class GenerateCommand implements Runnable {
             }
         }
         List<Path> outputs = outputPaths(output, batch);
-        for (Path p : outputs) {
-            Path dir = p.toAbsolutePath().getParent();
-            if (dir == null || !Files.isDirectory(dir)) {
-                throw new BadInputException("cannot write " + p + ": directory " + dir + " does not exist");
-            }
-        }
+        outputs.forEach(BadInputException::requireParentDirectory);
         if (seed == -1) {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }

@@ -8,7 +8,6 @@ import dev.ldm4j.train.data.DatasetException;
 import dev.ldm4j.train.data.DatasetOptions;
 import dev.ldm4j.train.data.Split;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch;
@@ -52,10 +51,7 @@ final class TrainClassifierCommand implements Runnable {
 
     @Override
     public void run() {
-        Path dir = output.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new BadInputException("cannot write " + output + ": directory " + dir + " does not exist");
-        }
+        BadInputException.requireParentDirectory(output);
         Torch.load();
         if (threads > 0) {
             torch.set_num_threads(threads);

@@ -105,7 +105,12 @@ public final class CategoryClassifier {
 
     /** The most likely category of each image. */
     public EmojiCategory[] predict(Tensor images) {
-        long[] idx = Tensors.toLongs(torch.argmax(logits(features(images)), new org.bytedeco.pytorch.LongOptional(1),
+        return categoriesOf(features(images));
+    }
+
+    /** The most likely category for each row of {@link #features} [B, 128]. */
+    public EmojiCategory[] categoriesOf(Tensor features) {
+        long[] idx = Tensors.toLongs(torch.argmax(logits(features), new org.bytedeco.pytorch.LongOptional(1),
                 false).contiguous());
         return Arrays.stream(idx).mapToObj(i -> EmojiCategory.values()[(int) i]).toArray(EmojiCategory[]::new);
     }

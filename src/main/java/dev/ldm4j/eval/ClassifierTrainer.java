@@ -30,10 +30,6 @@ public final class ClassifierTrainer {
                 throw new IllegalArgumentException("epochs and batch size must be >= 1 and lr > 0");
             }
         }
-
-        public static Options defaults() {
-            return new Options(30, 64, 2e-3, 1e-4, 0);
-        }
     }
 
     private static final int MAX_SHIFT = 4;

@@ -17,14 +17,14 @@ import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The default model's quality figures ({@code ldm4j eval}): for every held-out image whose caption names a
  * category, one image is generated from that caption (seed + its index) and judged by the
  * {@link CategoryClassifier}; its features also give a Fréchet distance to the real held-out images. Three
  * reference figures keep these honest: the majority-class rate of the held-out set (what always answering
- * its commonest category would score), the classifier's accuracy on the real held-out images (the ceiling)
+ * its commonest category would score), the classifier's accuracy on the same real held-out images (the ceiling)
  * and the Fréchet distance between as many real training images, of the same categories, and the real
  * held-out images (what a model that reproduced the training images would score at this sample size). The
  * autoencoder's held-out PSNR is measured on the same images.
@@ -54,7 +54,7 @@ public final class EmojiEval {
             Map<String, CategoryCount> perCategory) {}
 
     /** The result: the report and the generated images (in held-out order), for a contact sheet. */
-    public record Result(Report report, List<RgbImage> images, List<String> captions) {}
+    public record Result(Report report, List<RgbImage> images) {}
 
     private EmojiEval() {}
 
@@ -73,17 +73,9 @@ public final class EmojiEval {
         }
         int size = split.heldOut().imageSize();
         List<RgbImage> images = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        Map<String, int[]> counts = new LinkedHashMap<>();
-        for (EmojiCategory c : EmojiCategory.values()) {
-            counts.put(c.label(), new int[2]);
-        }
-        int correct = 0;
-        Tensor genFeatures;
-        Tensor realFeatures;
-        Tensor trainFeatures;
-        double realAccuracy;
-        double psnr;
+        // per category (by ordinal): held-out prompts, and generated images judged to be in it
+        int[] prompts = new int[EmojiCategory.values().length];
+        int[] judgedRight = new int[prompts.length];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             float[] feats = new float[n * CategoryClassifier.FEATURES];
             TextToImage txt2img = new TextToImage(sd);
@@ -94,45 +86,42 @@ public final class EmojiEval {
                         GenerationResult r = txt2img.generate(s.request(caption, size, i), StepListener.NONE)) {
                     Tensor x = r.images().mul(dev.ldm4j.nn.Ops.s(2)).sub(dev.ldm4j.nn.Ops.s(1));
                     Tensor f = classifier.features(x);
-                    EmojiCategory got = EmojiCategory.values()[(int) torch.argmax(classifier.logits(f)).item_long()];
-                    counts.get(want.label())[0]++;
-                    if (got == want) {
-                        correct++;
-                        counts.get(want.label())[1]++;
+                    prompts[want.ordinal()]++;
+                    if (classifier.categoriesOf(f)[0] == want) {
+                        judgedRight[want.ordinal()]++;
                     }
                     images.add(ImageTensors.toRgb8(r.images()).get(0));
-                    captions.add(caption);
                     System.arraycopy(dev.ldm4j.nn.Tensors.toFloats(f.contiguous()), 0, feats,
                             i * CategoryClassifier.FEATURES, CategoryClassifier.FEATURES);
                 }
                 progress.accept(i + 1);
             }
-            genFeatures = dev.ldm4j.nn.Tensors.fromFloats(feats, n, CategoryClassifier.FEATURES);
-            int[] heldIdx = java.util.stream.IntStream.range(0, n).toArray();
-            Tensor real = held.images(heldIdx, -1);
-            realFeatures = classifier.features(real);
-            realAccuracy = ClassifierTrainer.accuracy(classifier, split.heldOut());
-            trainFeatures = classifier.features(trainSample(split, held.categories().subList(0, n)));
-            psnr = psnr(sd, real);
+            Tensor genFeatures = dev.ldm4j.nn.Tensors.fromFloats(feats, n, CategoryClassifier.FEATURES);
+            List<EmojiCategory> wanted = held.categories().subList(0, n);
+            Tensor real = held.images(java.util.stream.IntStream.range(0, n).toArray(), -1);
+            Tensor realFeatures = classifier.features(real);
+            EmojiCategory[] realJudged = classifier.categoriesOf(realFeatures);
+            int realRight = 0;
+            for (int i = 0; i < n; i++) {
+                realRight += realJudged[i] == wanted.get(i) ? 1 : 0;
+            }
+            Tensor trainFeatures = classifier.features(trainSample(split, wanted));
             double fd = FrechetDistance.between(genFeatures, realFeatures);
             double fdRef = FrechetDistance.between(trainFeatures, realFeatures);
-            int[] byCat = new int[EmojiCategory.values().length];
-            for (int i = 0; i < n; i++) {
-                byCat[held.categories().get(i).ordinal()]++;
-            }
             int top = 0;
-            for (int c = 1; c < byCat.length; c++) {
-                top = byCat[c] > byCat[top] ? c : top;
-            }
+            int correct = 0;
             Map<String, CategoryCount> per = new LinkedHashMap<>();
-            counts.forEach((k, v) -> {
-                if (v[0] > 0) {
-                    per.put(k, new CategoryCount(v[0], v[1]));
+            for (EmojiCategory c : EmojiCategory.values()) {
+                int k = c.ordinal();
+                top = prompts[k] > prompts[top] ? k : top;
+                correct += judgedRight[k];
+                if (prompts[k] > 0) {
+                    per.put(c.label(), new CategoryCount(prompts[k], judgedRight[k]));
                 }
-            });
-            Report report = new Report(n, correct / (double) n, byCat[top] / (double) n,
-                    EmojiCategory.values()[top].label(), realAccuracy, fd, fdRef, psnr, per);
-            return new Result(report, images, captions);
+            }
+            Report report = new Report(n, correct / (double) n, prompts[top] / (double) n,
+                    EmojiCategory.values()[top].label(), realRight / (double) n, fd, fdRef, psnr(sd, real), per);
+            return new Result(report, images);
         }
     }
 
@@ -172,7 +161,7 @@ public final class EmojiEval {
             try (PointerScope scope = new PointerScope()) {
                 Tensor x = real.narrow(0, from, Math.min(32, n - from));
                 Tensor z = sd.encodeImage(x).mean();
-                Tensor rec = sd.vae().decode(z.to(torch.ScalarType.Float)).to(torch.ScalarType.Float);
+                Tensor rec = sd.vae().decode(z.to(ScalarType.Float)).to(ScalarType.Float);
                 for (double p : VaeLosses.psnr(x, rec)) {
                     sum += p;
                 }

@@ -25,8 +25,6 @@ public final class TrainingRun {
      * @param steps     total steps of the run (a resumed run continues up to this)
      * @param saveEvery steps between checkpoints; 0 = only at the end
      * @param saveDType storage type of the exported model (the state is always float32)
-     */
-    /**
      * @param imageSize the training image size, written to the exported YAML as {@code ldm4j.image_size} (the
      *                  size {@code generate} then defaults to); 0 = not recorded
      */

@@ -2,7 +2,6 @@ package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.nn.BlockScope;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
@@ -26,22 +25,8 @@ final class DownLevel {
         this.downsample = downsamples ? new Downsample(w.sub("downsample"), out) : null;
     }
 
-    Tensor forward(Tensor x) {
-        return BlockScope.chain(x, stages());
-    }
-
-    /** The level's blocks in order, for a caller that chains several levels (see {@link BlockScope#chain}). */
+    /** The level's blocks in order, for the caller's chain of all levels (see {@link BlockScope#chain}). */
     List<UnaryOperator<Tensor>> stages() {
-        List<UnaryOperator<Tensor>> s = new ArrayList<>();
-        for (int j = 0; j < block.length; j++) {
-            s.add(block[j]::forward);
-            if (attn.length > 0) {
-                s.add(attn[j]::forward);
-            }
-        }
-        if (downsample != null) {
-            s.add(downsample::forward);
-        }
-        return s;
+        return LevelStages.of(block, attn, downsample == null ? null : downsample::forward);
     }
 }

@@ -1,7 +1,6 @@
 package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
-import dev.ldm4j.nn.BlockScope;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
@@ -18,10 +17,7 @@ final class MidBlock {
         this.block2 = new ResnetBlock(w.sub("block_2"), channels, channels);
     }
 
-    Tensor forward(Tensor x) {
-        return BlockScope.chain(x, stages());
-    }
-
+    /** Its blocks in order, for the caller's chain (see {@link dev.ldm4j.nn.BlockScope#chain}). */
     List<UnaryOperator<Tensor>> stages() {
         return List.of(block1::forward, attn1::forward, block2::forward);
     }

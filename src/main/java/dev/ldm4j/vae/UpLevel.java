@@ -2,7 +2,6 @@ package dev.ldm4j.vae;
 
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.nn.BlockScope;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
@@ -29,22 +28,8 @@ final class UpLevel {
         this.upsample = upsamples ? new Upsample(w.sub("upsample"), out) : null;
     }
 
-    Tensor forward(Tensor x) {
-        return BlockScope.chain(x, stages());
-    }
-
-    /** The level's blocks in order, for a caller that chains several levels (see {@link BlockScope#chain}). */
+    /** The level's blocks in order, for the caller's chain of all levels (see {@link BlockScope#chain}). */
     List<UnaryOperator<Tensor>> stages() {
-        List<UnaryOperator<Tensor>> s = new ArrayList<>();
-        for (int j = 0; j < block.length; j++) {
-            s.add(block[j]::forward);
-            if (attn.length > 0) {
-                s.add(attn[j]::forward);
-            }
-        }
-        if (upsample != null) {
-            s.add(upsample::forward);
-        }
-        return s;
+        return LevelStages.of(block, attn, upsample == null ? null : upsample::forward);
     }
 }
