@@ -13,6 +13,7 @@ import dev.ldm4j.train.SampleGrids;
 import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.TagBalance;
 import dev.ldm4j.train.data.DatasetOptions;
 import dev.ldm4j.train.LatentDiffusion;
 import dev.ldm4j.train.Precision;
@@ -77,6 +78,12 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--flip", description = "Random horizontal flips (seeded, per epoch).")
     boolean flip;
+
+    @Option(names = "--balance-tags", paramLabel = "T1|T2|...",
+            description = "Resample by caption tag (|-separated; a caption's group is its last comma-separated part "
+                    + "that is one of them): each example of a group of n is seen round(sqrt(n_max / n)) times an "
+                    + "epoch, at most 8. Give it again with --resume.")
+    String balanceTags;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
             description = "Training image size (images are resized and center-cropped to it); 0 = the shorter side "
@@ -223,6 +230,13 @@ final class TrainCommand implements Runnable {
         int size = resolution > 0 ? resolution : firstImageSize(data);
         Dataset dataset = Dataset.open(data, DatasetOptions.of(size).withFlip(flip).withSeed(trainer.config().seed()))
                 .split().train();
+        if (balanceTags != null) {
+            TagBalance balance = new TagBalance(List.of(balanceTags.split("\\|")));
+            if (balance.counts(dataset).isEmpty()) {
+                throw new BadInputException("--balance-tags: no training caption has any of the tags " + balance.tags());
+            }
+            dataset = dataset.balanced(balance);
+        }
         TrainingData examples = new DatasetTrainingData(dataset, trainer.config().seed());
         int f = trainer.model().vae().downscaleFactor();
         if (size % f != 0) {

@@ -1,7 +1,11 @@
 package dev.ldm4j.eval;
 
-import java.util.Locale;
+import dev.ldm4j.train.data.TagBalance;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The emoji categories of emoji.json that {@code ldm4j eval} scores generated images against, as the
@@ -20,6 +24,10 @@ public enum EmojiCategory {
     SYMBOLS("symbols"),
     FLAGS("flags");
 
+    private static final List<String> LABELS = Arrays.stream(values()).map(EmojiCategory::label).toList();
+    private static final Map<String, EmojiCategory> BY_LABEL = Arrays.stream(values())
+            .collect(Collectors.toUnmodifiableMap(EmojiCategory::label, c -> c));
+
     private final String label;
 
     EmojiCategory(String label) {
@@ -37,15 +45,6 @@ public enum EmojiCategory {
      * field comes after the names; the subcategory after it is never a category label.
      */
     public static Optional<EmojiCategory> ofCaption(String caption) {
-        String[] parts = caption.toLowerCase(Locale.ROOT).split(",");
-        for (int i = parts.length - 1; i >= 0; i--) {
-            String p = parts[i].trim();
-            for (EmojiCategory c : values()) {
-                if (c.label.equals(p)) {
-                    return Optional.of(c);
-                }
-            }
-        }
-        return Optional.empty();
+        return TagBalance.lastTag(caption, LABELS).map(BY_LABEL::get);
     }
 }

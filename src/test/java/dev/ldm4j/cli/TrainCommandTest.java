@@ -79,7 +79,7 @@ class TrainCommandTest {
         CliTest.Run resumed = train(data, run, "--resume", "--steps", "6");
         assertEquals(2, resumed.code(), "--seed is not allowed with --resume: " + resumed.err());
         List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "-o", run.toString(),
-                "--resume", "--steps", "6", "--log-every", "1"));
+                "--resume", "--steps", "6", "--log-every", "1", "--balance-tags", "a red block|a blue block"));
         CliTest.Run ok = CliTest.cli(a.toArray(String[]::new));
         assertEquals(0, ok.code(), ok.err());
         List<String> rows = Files.readAllLines(run.resolve(TrainingRun.LOSSES));
@@ -126,6 +126,11 @@ class TrainCommandTest {
         CliTest.Run noData = train(tmp.resolve("missing"), tmp.resolve("c"), "--config", tinyConfig().toString());
         assertEquals(2, noData.code());
         assertTrue(noData.err().contains("does not exist"), noData.err());
+
+        CliTest.Run noTag = train(data, tmp.resolve("g"), "--config", tinyConfig().toString(),
+                "--balance-tags", "purple|red");
+        assertEquals(2, noTag.code(), noTag.err());
+        assertTrue(noTag.err().contains("no training caption has any of the tags"), noTag.err());
 
         CliTest.Run nothing = train(data, tmp.resolve("d"), "--resume");
         assertEquals(2, nothing.code());

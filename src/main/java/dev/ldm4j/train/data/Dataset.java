@@ -180,6 +180,40 @@ public final class Dataset {
     }
 
     /**
+     * This dataset with example i visited {@code repeats[i]} times per epoch (0 leaves it out): the copies are
+     * further examples of the view, with the same name, caption and flips.
+     */
+    public Dataset repeated(int[] repeats) {
+        if (repeats.length != view.length) {
+            throw new IllegalArgumentException(repeats.length + " repeat counts for " + view.length + " examples");
+        }
+        int[] out = new int[Arrays.stream(repeats).map(r -> {
+            if (r < 0) {
+                throw new IllegalArgumentException("negative repeat count " + r);
+            }
+            return r;
+        }).sum()];
+        int k = 0;
+        for (int i = 0; i < view.length; i++) {
+            for (int c = 0; c < repeats[i]; c++) {
+                out[k++] = view[i];
+            }
+        }
+        if (out.length == 0) {
+            throw new IllegalArgumentException("every repeat count is 0: no examples left");
+        }
+        return withView(out);
+    }
+
+    /** This dataset resampled by {@link TagBalance}, the groups and their repeats logged. */
+    public Dataset balanced(TagBalance balance) {
+        Dataset out = repeated(balance.repeats(this));
+        LOG.info("dataset {}: balanced by tag to {} examples an epoch ({})", folder, out.size(),
+                String.join(", ", balance.describe(this)));
+        return out;
+    }
+
+    /**
      * Shuffled batches of this dataset; see {@link Batches}.
      *
      * @param dropLast leave out the last, smaller batch of each epoch
