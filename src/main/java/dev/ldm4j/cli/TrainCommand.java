@@ -14,6 +14,7 @@ import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.TagBalance;
+import dev.ldm4j.train.data.TagDropout;
 import dev.ldm4j.train.data.DatasetOptions;
 import dev.ldm4j.train.LatentDiffusion;
 import dev.ldm4j.train.Precision;
@@ -84,6 +85,16 @@ final class TrainCommand implements Runnable {
                     + "that is one of them): each example of a group of n is seen round(sqrt(n_max / n)) times an "
                     + "epoch, at most 8. Give it again with --resume.")
     String balanceTags;
+
+    @Option(names = "--tag-dropout", paramLabel = "P", defaultValue = "0",
+            description = "Leave out each comma-separated caption tag after the first --keep-tags with probability P, "
+                    + "so that short prompts are trained too (kohya's caption_tag_dropout_rate; default ${DEFAULT-VALUE}). "
+                    + "Give it again with --resume.")
+    double tagDropout;
+
+    @Option(names = "--keep-tags", paramLabel = "N", defaultValue = "1",
+            description = "Leading caption tags --tag-dropout never drops (default ${DEFAULT-VALUE}).")
+    int keepTags;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
             description = "Training image size (images are resized and center-cropped to it); 0 = the shorter side "
@@ -237,7 +248,8 @@ final class TrainCommand implements Runnable {
             }
             dataset = dataset.balanced(balance);
         }
-        TrainingData examples = new DatasetTrainingData(dataset, trainer.config().seed());
+        TrainingData examples = new DatasetTrainingData(dataset, trainer.config().seed(),
+                new TagDropout(keepTags, tagDropout));
         int f = trainer.model().vae().downscaleFactor();
         if (size % f != 0) {
             throw new BadInputException("training images are " + size + "x" + size + "; the size must be a multiple "

@@ -3,8 +3,10 @@ package dev.ldm4j.train;
 import dev.ldm4j.train.data.Batches;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.Example;
+import dev.ldm4j.train.data.TagDropout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -19,10 +21,19 @@ import org.bytedeco.pytorch.global.torch;
 public final class DatasetTrainingData implements TrainingData {
     private final Dataset dataset;
     private final Batches order;
+    private final long seed;
+    private final TagDropout tagDropout;
 
     public DatasetTrainingData(Dataset dataset, long seed) {
+        this(dataset, seed, TagDropout.NONE);
+    }
+
+    /** With captions shortened by {@code tagDropout}, its coins seeded by (seed, stream position). */
+    public DatasetTrainingData(Dataset dataset, long seed, TagDropout tagDropout) {
         this.dataset = dataset;
         this.order = dataset.batches(1, false, seed);
+        this.seed = seed;
+        this.tagDropout = tagDropout;
     }
 
     @Override
@@ -42,7 +53,7 @@ public final class DatasetTrainingData implements TrainingData {
             int i = order.order(epoch)[(int) (p % n)];
             Example e = dataset.get(i, epoch);
             images.add(e.image());
-            captions.add(e.caption());
+            captions.add(tagDropout.apply(e.caption(), new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p)));
             keys.add(dataset.name(i) + (dataset.flipped(i, epoch) ? "#flipped" : ""));
         }
         Tensor stacked = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
