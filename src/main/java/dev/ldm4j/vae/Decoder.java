@@ -48,6 +48,7 @@ final class Decoder {
             stages.addAll(up[i].stages());
         }
         stages.add(h -> convOut.forward(Ops.siluOfFresh(normOut.forward(h))));
-        return BlockScope.chain(z, stages);
+        // channels-last inside, the usual layout out: callers read the image as NCHW memory
+        return BlockScope.chain(Ops.channelsLastForInference(z), stages).contiguous();
     }
 }

@@ -47,6 +47,6 @@ final class Encoder {
         }
         stages.addAll(mid.stages());
         stages.add(h -> convOut.forward(Ops.siluOfFresh(normOut.forward(h))));
-        return BlockScope.chain(x, stages);
+        return BlockScope.chain(Ops.channelsLastForInference(x), stages).contiguous();
     }
 }
