@@ -1,5 +1,6 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Torch;
@@ -54,6 +55,11 @@ final class BenchCommand implements Runnable {
     @Option(names = "--vae-precision", defaultValue = "fp32", description = "Of the VAE (default ${DEFAULT-VALUE}).")
     String vaePrecision;
 
+    @Option(names = "--write-checkpoint", paramLabel = "FILE",
+            description = "Instead of timing: write an SD 1.5 checkpoint with random weights in the real single-file "
+                    + "layout (fp16, 2.1 GB), to time the whole generate command without a downloaded model.")
+    Path writeCheckpoint;
+
     static ScalarType dtype(String name) {
         return Precision.parse(name).scalarType();
     }
@@ -66,6 +72,10 @@ final class BenchCommand implements Runnable {
         Torch.load();
         if (threads > 0) {
             torch.set_num_threads(threads);
+        }
+        if (writeCheckpoint != null) {
+            writeRandomCheckpoint(writeCheckpoint);
+            return;
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -166,6 +176,22 @@ final class BenchCommand implements Runnable {
         System.err.printf(java.util.Locale.ROOT, "%s %s: min %.3f s, median %.3f s%n", stage,
                 size == 0 ? "" : size + "x" + size, s[0], s[s.length / 2]);
         return r;
+    }
+
+    /**
+     * All three components of SD 1.5 drawn in fp16, in the order of the released file's prefixes, and written
+     * in one go (through a temporary file, as every output).
+     */
+    private static void writeRandomCheckpoint(Path path) {
+        try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
+            RandomSource src = new RandomSource(0, ScalarType.Half);
+            new AutoencoderKL(Weights.of(src, "first_stage_model."), VaeConfig.sd());
+            new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
+            new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."), ClipTextConfig.VIT_L_14);
+            SafetensorsWriter.writeTensors(path, src.taken());
+            System.out.printf("wrote %s: %d tensors, %d MB (SD 1.5 layout, random fp16 weights)%n", path,
+                    src.taken().size(), path.toFile().length() >> 20);
+        }
     }
 
     /** VmHWM of this process: the peak resident set, native memory included. */

@@ -190,7 +190,7 @@ final class GenerateCommand implements Runnable {
         }
         System.err.println("seed " + seed);
         GenerationResult result;
-        try (Progress progress = new Progress(System.err, total, System.console() != null)) {
+        try (Progress progress = new Progress(System.err, total, System.console() != null, verbose)) {
             result = init == null ? txt2img.generate(request, progress) : img2img.generate(request, progress);
         }
         try (result) {

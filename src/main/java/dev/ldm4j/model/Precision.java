@@ -1,8 +1,5 @@
 package dev.ldm4j.model;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -51,11 +48,6 @@ public enum Precision {
     }
 
     static boolean cpuHasBf16() {
-        try {
-            String info = Files.readString(Path.of("/proc/cpuinfo"));
-            return info.contains(" avx512_bf16") || info.contains(" amx_bf16");
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+        return dev.ldm4j.nn.CpuFeatures.bf16();
     }
 }
