@@ -2,6 +2,7 @@ package dev.ldm4j.cli;
 
 import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
@@ -55,6 +56,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--vae-precision", defaultValue = "fp32", description = "Of the VAE (default ${DEFAULT-VALUE}).")
     String vaePrecision;
 
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto (default: cuda when this build has it and a GPU is visible), cpu, cuda.")
+    String device;
+
     @Option(names = "--write-checkpoint", paramLabel = "FILE",
             description = "Instead of timing: write an SD 1.5 checkpoint with random weights in the real single-file "
                     + "layout (fp16, 2.1 GB), to time the whole generate command without a downloaded model.")
@@ -77,21 +82,30 @@ final class BenchCommand implements Runnable {
             writeRandomCheckpoint(writeCheckpoint);
             return;
         }
+        ComputeDevice dev;
+        try {
+            dev = ComputeDevice.parse(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device: " + e.getMessage());
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {
-            RandomSource src = new RandomSource(0, dtype(precision));
+            RandomSource src = new RandomSource(0, dtype(precision), dev);
             ClipTextModel text = new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."),
                     ClipTextConfig.VIT_L_14);
             UNetModel unet = new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
             ScalarType vaeType = dtype(vaePrecision);
-            AutoencoderKL vae = new AutoencoderKL(Weights.of(new RandomSource(1, vaeType), "first_stage_model."),
+            AutoencoderKL vae = new AutoencoderKL(Weights.of(new RandomSource(1, vaeType, dev), "first_stage_model."),
                     VaeConfig.sd());
             double buildS = (System.nanoTime() - t0) / 1e9;
-            System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s, threads %d%n",
-                    precision, vaePrecision, buildS, torch.get_num_threads());
-            Tensor ids = torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
-            rows.add(time("text_encoder", 0, () -> text.encode(ids)));
+            System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s on %s, threads %d%n",
+                    precision, vaePrecision, buildS, dev.cliName(), torch.get_num_threads());
+            // every stage hands its result back to the CPU, as the pipeline does: on a GPU that is also what
+            // waits for the queued kernels, so the times are real
+            Tensor ids = dev.to(torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long)),
+                    ScalarType.Long);
+            rows.add(time("text_encoder", 0, () -> ComputeDevice.toCpuFloat(text.encode(ids))));
             for (int size : sizes) {
                 if (size % 8 != 0 || size < 8) {
                     throw new BadInputException("--sizes: " + size + " is not a positive multiple of 8");
@@ -104,16 +118,16 @@ final class BenchCommand implements Runnable {
                     Tensor ctx = torch.randn(b, 77, 768);
                     rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, ctx)));
                 }
-                Tensor z = torch.randn(1, 4, h, h).to(vaeType);
-                rows.add(time("vae_decode", size, () -> vae.decode(z)));
-                Tensor img = torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
-                        new org.bytedeco.pytorch.Scalar(1)).to(vaeType);
-                rows.add(time("vae_encode", size, () -> vae.encode(img).mean()));
+                Tensor z = dev.to(torch.randn(1, 4, h, h), vaeType);
+                rows.add(time("vae_decode", size, () -> ComputeDevice.toCpuFloat(vae.decode(z))));
+                Tensor img = dev.to(torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
+                        new org.bytedeco.pytorch.Scalar(1)), vaeType);
+                rows.add(time("vae_encode", size, () -> ComputeDevice.toCpuFloat(vae.encode(img).mean())));
             }
         }
         long peak = peakRssBytes();
         if (json) {
-            StringBuilder sb = new StringBuilder("{\"precision\": \"" + precision + "\", \"vae_precision\": \""
+            StringBuilder sb = new StringBuilder("{\"device\": \"" + dev.cliName() + "\", \"precision\": \"" + precision + "\", \"vae_precision\": \""
                     + vaePrecision + "\", \"threads\": " + torch.get_num_threads() + ", \"peak_rss_mb\": "
                     + peak / (1 << 20) + ", \"stages\": [");
             for (int i = 0; i < rows.size(); i++) {

@@ -11,6 +11,7 @@ import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelDetector;
 import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
@@ -141,6 +142,10 @@ final class GenerateCommand implements Runnable {
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
     int threads;
 
+    @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
+            description = "auto (default: cuda when this build has it and a GPU is visible), cpu, cuda.")
+    String device;
+
     @Option(names = "--clip-skip", defaultValue = "0",
             description = "CLIP skip as in AUTOMATIC1111 (1 = last layer); 0 = the model's default.")
     int clipSkip;
@@ -172,13 +177,23 @@ final class GenerateCommand implements Runnable {
         dev.ldm4j.sampling.Scheduler.byName(scheduler);
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
-        checkMemory(request, unetPrecision, vaeP);
+        ComputeDevice dev;
+        try {
+            dev = ComputeDevice.parse(device);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device: " + e.getMessage());
+        }
+        if (dev == ComputeDevice.CPU) {
+            checkMemory(request, unetPrecision, vaeP);
+        } else if (verbose) {
+            System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
+        }
         Torch.load();
         if (threads > 0) {
             torch.set_num_threads(threads);
         }
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd,
-                unetPrecision, vaeP, vaeTiling));
+                unetPrecision, vaeP, vaeTiling, dev));
         TextToImage txt2img = new TextToImage(sd);
         ImageToImage img2img = new ImageToImage(sd);
         int total;

@@ -1,5 +1,6 @@
 package dev.ldm4j.model;
 
+import dev.ldm4j.nn.ComputeDevice;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -44,7 +45,15 @@ public enum Precision {
      * natively (AVX512-BF16 or AMX) and the model is large enough to profit, fp32 otherwise.
      */
     public static Precision auto(long unetParams) {
-        return unetParams >= HALF_PRECISION_MIN_PARAMS && cpuHasBf16() ? BF16 : FP32;
+        return auto(unetParams, ComputeDevice.CPU);
+    }
+
+    /** As {@link #auto(long)} on {@code device}: on a GPU, fp16 (what every GPU has tensor cores for). */
+    public static Precision auto(long unetParams, ComputeDevice device) {
+        if (unetParams < HALF_PRECISION_MIN_PARAMS) {
+            return FP32;
+        }
+        return device == ComputeDevice.CUDA ? FP16 : cpuHasBf16() ? BF16 : FP32;
     }
 
     static boolean cpuHasBf16() {

@@ -3,6 +3,7 @@ package dev.ldm4j.model;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
+import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.ParameterSource;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Torch;
@@ -48,14 +49,14 @@ import org.slf4j.LoggerFactory;
 public final class StableDiffusion {
     private static final Logger LOG = LoggerFactory.getLogger(StableDiffusion.class);
 
-    /** What to load. {@code config}, {@code vae} and {@code taesd} may be null. */
     /**
      * What to load. {@code config}, {@code vae} and {@code taesd} may be null; {@code precision} (UNet and text
      * encoder) null means {@link Precision#auto}; the VAE is float32 unless {@code vaePrecision} says otherwise.
      * {@code vaeTiling} null decodes in tiles only images larger than {@link #TILING_AUTO_PIXELS}.
+     * {@code device} null means {@link ComputeDevice#auto()} (CUDA when this build has it and a GPU is visible).
      */
     public record Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision,
-                          Boolean vaeTiling) {
+                          Boolean vaeTiling, ComputeDevice device) {
         public Options {
             if (model == null) {
                 throw new IllegalArgumentException("a model file is required");
@@ -64,11 +65,11 @@ public final class StableDiffusion {
         }
 
         public Options(Path model, Path config, Path vae, Path taesd) {
-            this(model, config, vae, taesd, null, null, null);
+            this(model, config, vae, taesd, null, null, null, null);
         }
 
         public Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision) {
-            this(model, config, vae, taesd, precision, vaePrecision, null);
+            this(model, config, vae, taesd, precision, vaePrecision, null, null);
         }
 
         public static Options of(Path model) {
@@ -76,7 +77,11 @@ public final class StableDiffusion {
         }
 
         public Options withPrecision(Precision p, Precision vaeP) {
-            return new Options(model, config, vae, taesd, p, vaeP, vaeTiling);
+            return new Options(model, config, vae, taesd, p, vaeP, vaeTiling, device);
+        }
+
+        public Options withDevice(ComputeDevice d) {
+            return new Options(model, config, vae, taesd, precision, vaePrecision, vaeTiling, d);
         }
     }
 
@@ -127,16 +132,18 @@ public final class StableDiffusion {
                 LOG.info("using the config beside the checkpoint: {}", yaml);
             }
             ModelConfig config = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
-            Precision precision = o.precision() != null ? o.precision() : Precision.auto(paramCount(f, ModelDetector.UNET));
-            CheckpointSource src = new CheckpointSource(f, precision.scalarType());
-            CheckpointSource vaeSrc = new CheckpointSource(f, o.vaePrecision().scalarType());
+            ComputeDevice device = o.device() != null ? o.device() : ComputeDevice.auto();
+            Precision precision = o.precision() != null ? o.precision()
+                    : Precision.auto(paramCount(f, ModelDetector.UNET), device);
+            CheckpointSource src = new CheckpointSource(f, precision.scalarType(), device);
+            CheckpointSource vaeSrc = new CheckpointSource(f, o.vaePrecision().scalarType(), device);
             TextEncoder text = textEncoder(src, f, config);
             UNetModel unet = new UNetModel(Weights.of(src, ModelDetector.UNET), config.unet());
             if (yaml == null && config.family() == ModelFamily.SD2) {
                 config = config.withVPrediction(predictsV(unet));
             }
-            AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision())
-                    : withLazyEncoder(f, vaeSrc, config.vae(), o.vaePrecision());
+            AutoencoderKL vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision(), device)
+                    : withLazyEncoder(f, vaeSrc, config.vae(), o.vaePrecision(), device);
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
             NoiseSchedule schedule = schedule(f, config);
             Set<String> unused = new LinkedHashSet<>(f.keys());
@@ -147,14 +154,14 @@ public final class StableDiffusion {
                 unused.removeIf(StableDiffusion::vaeEncoderKey);
             }
             String name = o.model().getFileName().toString().replaceFirst("\\.safetensors$", "");
-            LOG.info("loaded {} as {} in {} s; unet and text encoder in {}, vae in {}", o.model().getFileName(),
+            LOG.info("loaded {} as {} in {} s; unet and text encoder in {}, vae in {}{}", o.model().getFileName(),
                     config.describe(), String.format("%.1f", (System.nanoTime() - t0) / 1e9), precision.cliName(),
-                    o.vaePrecision().cliName());
+                    o.vaePrecision().cliName(), device == ComputeDevice.CPU ? "" : ", on " + device.cliName());
             if (!unused.isEmpty()) {
                 LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
                         unused.iterator().next());
             }
-            return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()), name, config, ClipTokenizer.load(),
+            return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()).withDevice(device), name, config, ClipTokenizer.load(),
                     text, unet, vae, taesd, schedule, unused);
         }
     }
@@ -164,7 +171,7 @@ public final class StableDiffusion {
      * shapes are checked now, from the header, so a broken file still fails at load.
      */
     private static AutoencoderKL withLazyEncoder(SafetensorsFile f, CheckpointSource vaeSrc, VaeConfig c,
-            Precision p) {
+            Precision p, ComputeDevice device) {
         KeyAudit audit = new KeyAudit(f);
         try (PointerScope scope = new PointerScope()) {
             AutoencoderKL.EncoderPart.of(Weights.of(audit, ModelDetector.VAE), c);
@@ -179,7 +186,7 @@ public final class StableDiffusion {
         return AutoencoderKL.withLazyEncoder(Weights.of(vaeSrc, ModelDetector.VAE), c, () -> {
             try (SafetensorsFile again = SafetensorsFile.open(path); InferenceMode guard = new InferenceMode()) {
                 return AutoencoderKL.EncoderPart.of(
-                        Weights.of(new CheckpointSource(again, p.scalarType()), ModelDetector.VAE), c);
+                        Weights.of(new CheckpointSource(again, p.scalarType(), device), ModelDetector.VAE), c);
             }
         });
     }
@@ -214,14 +221,15 @@ public final class StableDiffusion {
         return f.keys().stream().filter(k -> k.startsWith(prefix)).mapToLong(k -> f.info(k).numel()).sum();
     }
 
-    private static AutoencoderKL separateVae(Path path, VaeConfig expected, Precision precision) {
+    private static AutoencoderKL separateVae(Path path, VaeConfig expected, Precision precision,
+            ComputeDevice device) {
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
             String prefix = f.has(ModelDetector.VAE + "decoder.conv_in.weight") ? ModelDetector.VAE : "";
             if (!f.has(prefix + "decoder.conv_in.weight")) {
                 throw new ModelFileException(path + ": not a VAE file (no decoder.conv_in.weight)");
             }
             VaeConfig c = VaeConfig.detect(f, prefix, expected.scaleFactor());
-            return new AutoencoderKL(Weights.of(new CheckpointSource(f, precision.scalarType()), prefix), c);
+            return new AutoencoderKL(Weights.of(new CheckpointSource(f, precision.scalarType(), device), prefix), c);
         }
     }
 
@@ -297,14 +305,20 @@ public final class StableDiffusion {
     public Tensor encodePrompts(List<String> prompts, int clipSkip) {
         UnaryOperator<Tensor> layer = WeightedPromptEncoder.layer(text, clipSkip);
         // the emphasis rescaling and everything after the encoder work in float32, whatever the encoder's dtype
-        return promptEncoder.encodeBatch(prompts, ids -> layer.apply(ids).to(ScalarType.Float));
+        return promptEncoder.encodeBatch(prompts,
+                ids -> ComputeDevice.toCpuFloat(layer.apply(device().to(ids, ScalarType.Long))));
     }
 
-    /** The VAE posterior of images [B, 3, H, W] in [-1, 1], in float32 whatever the VAE's dtype. */
+    /** The VAE posterior of images [B, 3, H, W] in [-1, 1], in float32 on the CPU whatever the VAE's dtype. */
     public Posterior encodeImage(Tensor image) {
-        Posterior p = vae.encode(image.to(options.vaePrecision().scalarType()));
-        return new Posterior(p.mean().to(ScalarType.Float), p.logvar().to(ScalarType.Float),
-                p.std().to(ScalarType.Float));
+        Posterior p = vae.encode(device().to(image, options.vaePrecision().scalarType()));
+        return new Posterior(ComputeDevice.toCpuFloat(p.mean()), ComputeDevice.toCpuFloat(p.logvar()),
+                ComputeDevice.toCpuFloat(p.std()));
+    }
+
+    /** Where the UNet, text encoder and VAE run. */
+    public ComputeDevice device() {
+        return options.device();
     }
 
     /** The precision the UNet and text encoder run in. */
@@ -334,12 +348,15 @@ public final class StableDiffusion {
         if (taesd != null) {
             img = taesd.decode(latent);
         } else {
-            Tensor z = vae.fromDiffusion(latent).to(options.vaePrecision().scalarType());
+            Tensor z = vae.fromDiffusion(latent);
             int f = vae.downscaleFactor();
             boolean tiled = options.vaeTiling() != null ? options.vaeTiling()
                     : latent.size(2) * latent.size(3) * f * f > TILING_AUTO_PIXELS;
-            Tensor decoded = tiled ? TiledDecode.decode(vae::decode, z, f, TILE, TILE_OVERLAP) : vae.decode(z);
-            img = decoded.to(ScalarType.Float).add(new Scalar(1.0)).div(new Scalar(2.0));
+            // latents in and image out on the CPU (tiles too): only the decoder runs on the device
+            ScalarType vaeType = options.vaePrecision().scalarType();
+            UnaryOperator<Tensor> decoder = zt -> ComputeDevice.toCpuFloat(vae.decode(device().to(zt, vaeType)));
+            Tensor decoded = tiled ? TiledDecode.decode(decoder, z, f, TILE, TILE_OVERLAP) : decoder.apply(z);
+            img = decoded.add(new Scalar(1.0)).div(new Scalar(2.0));
         }
         return img.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.0)),
                 new org.bytedeco.pytorch.ScalarOptional(new Scalar(1.0)));

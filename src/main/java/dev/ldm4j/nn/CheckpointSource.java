@@ -13,15 +13,21 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Parameters read from a safetensors checkpoint and converted to the compute dtype. */
+/** Parameters read from a safetensors checkpoint, converted to the compute dtype and put on the device. */
 public final class CheckpointSource implements ParameterSource {
     private final SafetensorsFile file;
     private final ScalarType dtype;
+    private final ComputeDevice device;
     private final Map<String, Tensor> taken = new LinkedHashMap<>();
 
-    public CheckpointSource(SafetensorsFile file, ScalarType dtype) {
+    public CheckpointSource(SafetensorsFile file, ScalarType dtype, ComputeDevice device) {
         this.file = file;
         this.dtype = dtype;
+        this.device = device;
+    }
+
+    public CheckpointSource(SafetensorsFile file, ScalarType dtype) {
+        this(file, dtype, ComputeDevice.CPU);
     }
 
     public CheckpointSource(SafetensorsFile file) {
@@ -51,7 +57,9 @@ public final class CheckpointSource implements ParameterSource {
         // the stored-dtype copy is a temporary when converting: free it now, not at some GC
         try (PointerScope scope = new PointerScope()) {
             Tensor t = Tensors.read(file, key);
-            if (Tensors.scalarType(t) != dtype) {
+            if (device != ComputeDevice.CPU) {
+                t = device.to(t, dtype);
+            } else if (Tensors.scalarType(t) != dtype) {
                 t = t.to(dtype);
             }
             t.retainReference();

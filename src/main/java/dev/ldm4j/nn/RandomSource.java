@@ -18,13 +18,20 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class RandomSource implements ParameterSource {
     private final Generator generator;
     private final ScalarType dtype;
+    private final ComputeDevice device;
     private final Map<String, Tensor> taken = new LinkedHashMap<>();
 
     public RandomSource(long seed, ScalarType dtype) {
+        this(seed, dtype, ComputeDevice.CPU);
+    }
+
+    /** Parameters drawn on the CPU (the same numbers on every device), then put on {@code device}. */
+    public RandomSource(long seed, ScalarType dtype, ComputeDevice device) {
         Torch.load();
         this.generator = torch.createCPUGenerator(seed);
         this.generator.retainReference();
         this.dtype = dtype;
+        this.device = device;
     }
 
     @Override
@@ -57,7 +64,7 @@ public final class RandomSource implements ParameterSource {
         } else {
             t = torch.ones(shape, Tensors.options(ScalarType.Float));
         }
-        return dtype != ScalarType.Float ? t.to(dtype) : t;
+        return device != ComputeDevice.CPU ? device.to(t, dtype) : dtype != ScalarType.Float ? t.to(dtype) : t;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.ldm4j.unet;
 
 import dev.ldm4j.nn.BlockScope;
+import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.Embedding;
 import dev.ldm4j.nn.GroupNorm;
@@ -32,6 +33,7 @@ public final class UNetModel {
     private final GroupNorm outNorm;
     private final Conv2d outConv;
     private final ScalarType dtype;
+    private final ComputeDevice device;
 
     public UNetModel(Weights w, UNetConfig c) {
         this.config = c;
@@ -96,6 +98,7 @@ public final class UNetModel {
         outNorm = new GroupNorm(w.sub("out").sub(0), 32, ch, 1e-5);
         outConv = new Conv2d(w.sub("out").sub(2), mc, c.outChannels(), 3);
         dtype = Tensors.scalarType(timeEmbed0.weight());
+        device = ComputeDevice.of(timeEmbed0.weight());
     }
 
     private SpatialTransformer transformer(Weights w, int ch, int level) {
@@ -109,7 +112,8 @@ public final class UNetModel {
 
     /**
      * The model output (eps or v, as trained) for latents {@code x [B, C, h, w]} at timesteps {@code t [B]}
-     * (float, may be fractional) with cross-attention context {@code context [B, M, context_dim]}.
+     * (float, may be fractional) with cross-attention context {@code context [B, M, context_dim]}. Inputs may
+     * be on the CPU whatever the model's device; the output is a float32 CPU tensor.
      */
     public Tensor forward(Tensor x, Tensor t, Tensor context) {
         return forward(x, t, context, null);
@@ -121,16 +125,17 @@ public final class UNetModel {
             throw new IllegalArgumentException("UNet expects " + config.inChannels() + " input channels, got "
                     + Tensors.shapeString(x));
         }
-        Tensor emb = timestepEmbedding(t, config.modelChannels()).to(dtype);
+        // the embedding is made in float32 on the CPU, where t is, as the reference makes it
+        Tensor emb = device.to(timestepEmbedding(t.is_cpu() ? t : t.cpu(), config.modelChannels()), dtype);
         emb = timeEmbed2.forward(Ops.silu(timeEmbed0.forward(emb)));
         if (labelEmb != null) {
             if (y == null) {
                 throw new IllegalArgumentException("this UNet is class-conditional: a label is required");
             }
-            emb = emb.add(labelEmb.forward(y));
+            emb = emb.add(labelEmb.forward(device.to(y, ScalarType.Long)));
         }
-        Tensor h = x.to(dtype);
-        Tensor ctx = context.to(dtype);
+        Tensor h = device.to(x, dtype);
+        Tensor ctx = device.to(context, dtype);
         Tensor e = emb;
         Deque<Tensor> skips = new ArrayDeque<>();
         for (UNetLayer[] block : inputBlocks) {
@@ -144,7 +149,7 @@ public final class UNetModel {
             Tensor next = skips.peek();
             h = BlockScope.run(() -> outputBlock(block, Ops.cat(1, in, skip), e, ctx, next));
         }
-        return outConv.forward(Ops.silu(outNorm.forward(h))).to(ScalarType.Float);
+        return ComputeDevice.toCpuFloat(outConv.forward(Ops.silu(outNorm.forward(h))));
     }
 
     /** One block, its intermediates freed when it returns (a whole forward's would be gigabytes at 512 px). */
