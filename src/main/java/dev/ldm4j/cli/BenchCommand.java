@@ -2,6 +2,7 @@ package dev.ldm4j.cli;
 
 import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.Precision;
+import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Torch;
@@ -11,6 +12,7 @@ import dev.ldm4j.text.ClipTextModel;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
+import dev.ldm4j.vae.TiledDecode;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -56,6 +59,14 @@ final class BenchCommand implements Runnable {
     @Option(names = "--vae-precision", defaultValue = "fp32", description = "Of the VAE (default ${DEFAULT-VALUE}).")
     String vaePrecision;
 
+    @Option(names = "--stages", split = ",", defaultValue = "text,unet,decode,encode",
+            description = "Stages to time: text, unet, decode, encode (default: all).")
+    List<String> stages;
+
+    @Option(names = "--vae-tiling", negatable = true,
+            description = "Decode in tiles, as generate does; default: as generate, only above 1024x1024 pixels.")
+    Boolean vaeTiling;
+
     @Option(names = "--device", defaultValue = "auto",
             description = "auto (default: cuda when this build has it and a GPU is visible), cpu, cuda.")
     String device;
@@ -82,6 +93,11 @@ final class BenchCommand implements Runnable {
             writeRandomCheckpoint(writeCheckpoint);
             return;
         }
+        for (String stage : stages) {
+            if (!List.of("text", "unet", "decode", "encode").contains(stage)) {
+                throw new BadInputException("--stages: unknown stage '" + stage + "' (text, unet, decode, encode)");
+            }
+        }
         ComputeDevice dev;
         try {
             dev = ComputeDevice.parse(device);
@@ -105,24 +121,34 @@ final class BenchCommand implements Runnable {
             // waits for the queued kernels, so the times are real
             Tensor ids = dev.to(torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long)),
                     ScalarType.Long);
-            rows.add(time("text_encoder", 0, () -> ComputeDevice.toCpuFloat(text.encode(ids))));
+            if (stages.contains("text")) {
+                rows.add(time("text_encoder", 0, () -> ComputeDevice.toCpuFloat(text.encode(ids))));
+            }
             for (int size : sizes) {
                 if (size % 8 != 0 || size < 8) {
                     throw new BadInputException("--sizes: " + size + " is not a positive multiple of 8");
                 }
                 int h = size / 8;
-                for (int b : new int[] {1, 2}) {
+                for (int b : stages.contains("unet") ? new int[] {1, 2} : new int[0]) {
                     Tensor x = torch.randn(b, 4, h, h);
                     Tensor t = torch.full(new long[] {b}, new org.bytedeco.pytorch.Scalar(500.0),
                             new org.bytedeco.pytorch.TensorOptions(ScalarType.Float));
                     Tensor ctx = torch.randn(b, 77, 768);
                     rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, ctx)));
                 }
-                Tensor z = dev.to(torch.randn(1, 4, h, h), vaeType);
-                rows.add(time("vae_decode", size, () -> ComputeDevice.toCpuFloat(vae.decode(z))));
-                Tensor img = dev.to(torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
-                        new org.bytedeco.pytorch.Scalar(1)), vaeType);
-                rows.add(time("vae_encode", size, () -> ComputeDevice.toCpuFloat(vae.encode(img).mean())));
+                if (stages.contains("decode")) {
+                    Tensor z = torch.randn(1, 4, h, h);
+                    UnaryOperator<Tensor> decoder = zt -> ComputeDevice.toCpuFloat(vae.decode(dev.to(zt, vaeType)));
+                    boolean tiled = vaeTiling != null ? vaeTiling : (long) size * size > StableDiffusion.TILING_AUTO_PIXELS;
+                    rows.add(tiled ? time("vae_decode_tiled", size, () -> TiledDecode.decode(decoder, z, 8,
+                            StableDiffusion.TILE, StableDiffusion.TILE_OVERLAP))
+                            : time("vae_decode", size, () -> decoder.apply(z)));
+                }
+                if (stages.contains("encode")) {
+                    Tensor img = dev.to(torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
+                            new org.bytedeco.pytorch.Scalar(1)), vaeType);
+                    rows.add(time("vae_encode", size, () -> ComputeDevice.toCpuFloat(vae.encode(img).mean())));
+                }
             }
         }
         long peak = peakRssBytes();
@@ -162,12 +188,13 @@ final class BenchCommand implements Runnable {
             case "text_encoder" -> 2 * 123e6 * 77 / 1e9;
             case "unet_step_batch1" -> 800 * px;
             case "unet_step_batch2" -> 1600 * px;
-            case "vae_decode" -> 2500 * px;
+            case "vae_decode", "vae_decode_tiled" -> 2500 * px; // tiles: their overlap not counted
             default -> 0;
         };
     }
 
     private Map<String, Object> time(String stage, int size, Supplier<Tensor> f) {
+        resetPeakRss();
         double[] s = new double[repeat];
         for (int i = -1; i < repeat; i++) {
             try (PointerScope scope = new PointerScope()) {
@@ -205,6 +232,18 @@ final class BenchCommand implements Runnable {
             SafetensorsWriter.writeTensors(path, src.taken());
             System.out.printf("wrote %s: %d tensors, %d MB (SD 1.5 layout, random fp16 weights)%n", path,
                     src.taken().size(), path.toFile().length() >> 20);
+        }
+    }
+
+    /**
+     * Starts the peak-RSS count afresh from the current resident set (Linux: writing 5 to clear_refs), so each
+     * stage reports its own peak: the weights plus that stage's activations. Elsewhere the peak stays cumulative.
+     */
+    static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not allowed: the figure stays the peak so far
         }
     }
 

@@ -88,8 +88,8 @@ public final class StableDiffusion {
     /** Images above this many pixels (1024 x 1024) are decoded in tiles unless tiling was switched off. */
     public static final long TILING_AUTO_PIXELS = 1024L * 1024;
     /** Latent tile and overlap: a 256-pixel tile keeps the decoder's activations near 0.5 GB in float32. */
-    static final int TILE = 32;
-    static final int TILE_OVERLAP = 8;
+    public static final int TILE = 32;
+    public static final int TILE_OVERLAP = 8;
 
     private final Options options;
     private final String name;

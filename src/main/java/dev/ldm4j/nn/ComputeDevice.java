@@ -41,9 +41,14 @@ public enum ComputeDevice {
 
     private static ComputeDevice requireCuda() {
         Torch.load();
-        if (!torch.hasCUDA()) {
+        if (!Torch.gpuNatives()) {
             throw new IllegalArgumentException("this build of ldm4j has the CPU-only libtorch; build it with "
                     + "./mvnw -Pgpu package (the CUDA natives) to run on a GPU");
+        }
+        if (!torch.hasCUDA()) {
+            throw new IllegalArgumentException("libtorch's CUDA part did not load: it needs the NVIDIA driver and "
+                    + "the CUDA 13.1 libraries that Maven does not ship (cuBLAS, cuSPARSE, cuSOLVER, cuDNN 9) on the "
+                    + "library path (LD_LIBRARY_PATH)");
         }
         if (!torch.cuda_is_available()) {
             throw new IllegalArgumentException("no CUDA GPU is visible to libtorch (driver missing, or "
