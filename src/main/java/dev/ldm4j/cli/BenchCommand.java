@@ -108,12 +108,14 @@ final class BenchCommand implements Runnable {
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {
             RandomSource src = new RandomSource(0, dtype(precision), dev);
-            ClipTextModel text = new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."),
-                    ClipTextConfig.VIT_L_14);
-            UNetModel unet = new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
+            // only what the stages need: a VAE-only run measures the VAE's memory, not the UNet's weights too
+            ClipTextModel text = stages.contains("text") ? new ClipTextModel(
+                    Weights.of(src, "cond_stage_model.transformer.text_model."), ClipTextConfig.VIT_L_14) : null;
+            UNetModel unet = stages.contains("unet")
+                    ? new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1()) : null;
             ScalarType vaeType = dtype(vaePrecision);
-            AutoencoderKL vae = new AutoencoderKL(Weights.of(new RandomSource(1, vaeType, dev), "first_stage_model."),
-                    VaeConfig.sd());
+            AutoencoderKL vae = stages.contains("decode") || stages.contains("encode") ? new AutoencoderKL(
+                    Weights.of(new RandomSource(1, vaeType, dev), "first_stage_model."), VaeConfig.sd()) : null;
             double buildS = (System.nanoTime() - t0) / 1e9;
             System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s on %s, threads %d%n",
                     precision, vaePrecision, buildS, dev.cliName(), torch.get_num_threads());

@@ -32,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.Set;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
@@ -344,6 +345,9 @@ public final class StableDiffusion {
 
     /** Diffusion latents to images [B, 3, H, W] in [0, 1], by TAESD when one was loaded, else the VAE. */
     public Tensor decode(Tensor latent) {
+        // The decode is the run's peak. The UNet steps' freed buffers may still sit in malloc's heap (the
+        // launcher's glibc settings keep them there, for speed): hand them back to the kernel first.
+        Pointer.trimMemory();
         Tensor img;
         if (taesd != null) {
             img = taesd.decode(latent);
