@@ -6,6 +6,15 @@ final class BadInputException extends RuntimeException {
         super(message);
     }
 
+    /** The value of a {@code --device} option, or the reason it cannot be used here. */
+    static dev.ldm4j.nn.ComputeDevice device(String value) {
+        try {
+            return dev.ldm4j.nn.ComputeDevice.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--device: " + e.getMessage());
+        }
+    }
+
     /** Checked before long work starts: the folder an output file goes into must exist. */
     static void requireParentDirectory(java.nio.file.Path file) {
         java.nio.file.Path dir = file.toAbsolutePath().getParent();

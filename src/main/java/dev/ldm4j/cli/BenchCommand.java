@@ -98,12 +98,7 @@ final class BenchCommand implements Runnable {
                 throw new BadInputException("--stages: unknown stage '" + stage + "' (text, unet, decode, encode)");
             }
         }
-        ComputeDevice dev;
-        try {
-            dev = ComputeDevice.parse(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device: " + e.getMessage());
-        }
+        ComputeDevice dev = BadInputException.device(device);
         List<Map<String, Object>> rows = new ArrayList<>();
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {

@@ -177,12 +177,7 @@ final class GenerateCommand implements Runnable {
         dev.ldm4j.sampling.Scheduler.byName(scheduler);
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
-        ComputeDevice dev;
-        try {
-            dev = ComputeDevice.parse(device);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--device: " + e.getMessage());
-        }
+        ComputeDevice dev = BadInputException.device(device);
         if (dev == ComputeDevice.CPU) {
             checkMemory(request, unetPrecision, vaeP);
         } else if (verbose) {

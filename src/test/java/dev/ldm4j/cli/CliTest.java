@@ -98,6 +98,7 @@ class CliTest {
             {"-o", dir.resolve("no/such/dir/x.png").toString()},
             {"-W", "8192", "-H", "8192"},
             {"--steps", "ten"},
+            {"--device", "tpu"},
         };
         for (String[] c : cases) {
             Run r = cli(tinyArgs(out, c));
