@@ -278,19 +278,28 @@ final class GenerateCommand implements Runnable {
                         .collect(Collectors.joining(", ")));
     }
 
-    /** Estimates the run's peak memory from the file's header; refuses a run that cannot fit. */
+    /**
+     * Estimates the run's peak memory from the file's header; refuses a run that cannot fit. Where only the
+     * whole-image VAE decode is too big and tiling was not chosen either way, it decodes in tiles instead.
+     */
     private void checkMemory(GenerationRequest r, Precision unetPrecision, Precision vaeP) {
         if (!java.nio.file.Files.isRegularFile(model)) {
             return; // loading reports the missing file with its own message
         }
+        long available = MemoryPlan.availableBytes();
         MemoryPlan plan;
         try (SafetensorsFile f = SafetensorsFile.open(model)) {
             Path yaml = ModelConfig.configFor(model, config);
             ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
-            plan = MemoryPlan.estimate(f, c, unetPrecision, vaeP, vaeTiling, r.width(), r.height(), r.batchSize(),
-                    r.cfgScale() != 1.0);
+            plan = MemoryPlan.fitting(f, c, unetPrecision, vaeP, vaeTiling, r.width(), r.height(), r.batchSize(),
+                    r.cfgScale() != 1.0, available);
         }
-        long available = MemoryPlan.availableBytes();
+        if (vaeTiling == null && plan.vaeTiled()
+                && (long) r.width() * r.height() <= StableDiffusion.TILING_AUTO_PIXELS) {
+            System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
+                    + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);
+            vaeTiling = true;
+        }
         if (verbose) {
             System.err.printf("%s; available %.2f GB%n", plan.describe(), available / 1e9);
         }

@@ -54,6 +54,22 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
         return new MemoryPlan(BASE, weights, TEXT, unet, vae, tiled, p, vp);
     }
 
+    /**
+     * As {@link #estimate}, for a machine with {@code availableBytes} free: where tiling was left automatic
+     * ({@code vaeTiling} null) and only the whole-image decode keeps the run from fitting, the plan decodes
+     * in tiles instead.
+     */
+    public static MemoryPlan fitting(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
+                                     Boolean vaeTiling, int width, int height, int batch, boolean guided,
+                                     long availableBytes) {
+        MemoryPlan plan = estimate(f, c, precision, vaePrecision, vaeTiling, width, height, batch, guided);
+        if (vaeTiling != null || plan.vaeTiled() || availableBytes <= 0 || plan.peakBytes() <= availableBytes) {
+            return plan;
+        }
+        MemoryPlan tiled = estimate(f, c, precision, vaePrecision, true, width, height, batch, guided);
+        return tiled.peakBytes() <= availableBytes ? tiled : plan;
+    }
+
     private static long bytes(Precision p) {
         return p == Precision.FP32 ? 4 : 2;
     }

@@ -30,6 +30,20 @@ class MemoryPlanTest {
             assertTrue(whole.advice().startsWith("--vae-tiling"));
             assertTrue(MemoryPlan.estimate(f, c, null, null, null, 4096, 4096, 1, true).vaeTiled(),
                     "tiling is automatic above 1024x1024");
+
+            // 1024x1024 is not tiled by size; it is when only the whole decode does not fit
+            MemoryPlan auto = MemoryPlan.estimate(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true);
+            MemoryPlan autoTiled = MemoryPlan.estimate(f, c, Precision.FP32, Precision.FP32, true, 1024, 1024, 1, true);
+            assertTrue(!auto.vaeTiled() && autoTiled.peakBytes() < auto.peakBytes());
+            long between = (auto.peakBytes() + autoTiled.peakBytes()) / 2;
+            assertTrue(MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true, between)
+                    .vaeTiled());
+            assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true,
+                    auto.peakBytes()).vaeTiled(), "no tiling where the whole decode fits");
+            assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, false, 1024, 1024, 1, true, between)
+                    .vaeTiled(), "--no-vae-tiling is kept (and the run refused)");
+            assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true,
+                    autoTiled.peakBytes() - 1).vaeTiled(), "tiling that would not fit either changes nothing");
         }
     }
 }
