@@ -74,6 +74,11 @@ final class EvalCommand implements Runnable {
             description = "Only the first N held-out images (0 = all).")
     int limit;
 
+    @Option(names = "--prompt-tags", defaultValue = "0", paramLabel = "N",
+            description = "Prompt with only the first N comma-separated tags of each caption (1 = the emoji's name, "
+                    + "as a user would type it); 0 = the whole caption (default).")
+    int promptTags;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -106,7 +111,11 @@ final class EvalCommand implements Runnable {
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, config, null, null, Precision.FP32,
                 Precision.FP32));
         PrintWriter err = spec.commandLine().getErr();
-        EmojiEval.Settings settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit);
+        if (promptTags < 0) {
+            throw new BadInputException("--prompt-tags must be 0 (the whole caption) or more, got " + promptTags);
+        }
+        EmojiEval.Settings settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit,
+                promptTags);
         long start = System.nanoTime();
         EmojiEval.Result result = EmojiEval.run(sd, judge, split, settings, done -> {
             if (done % 10 == 0) {

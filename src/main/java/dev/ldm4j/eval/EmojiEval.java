@@ -30,11 +30,34 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * autoencoder's held-out PSNR is measured on the same images.
  */
 public final class EmojiEval {
-    /** How the images are generated. */
-    public record Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit) {
+    /**
+     * How the images are generated. {@code promptTags} 0 prompts with the whole held-out caption; k >= 1 with
+     * only its first k comma-separated tags (1: the emoji's name alone, "red apple", as a user would type it).
+     */
+    public record Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit,
+                           int promptTags) {
+        public Settings {
+            if (promptTags < 0) {
+                throw new IllegalArgumentException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
+            }
+        }
+
+        public Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit) {
+            this(steps, cfgScale, sampler, scheduler, seed, limit, 0);
+        }
+
         public GenerationRequest request(String caption, int size, int index) {
-            return new GenerationRequest(caption, "", size, size, steps, cfgScale, sampler, scheduler, 0,
+            return new GenerationRequest(prompt(caption), "", size, size, steps, cfgScale, sampler, scheduler, 0,
                     seed + index, 1, 0);
+        }
+
+        /** The prompt made of a held-out caption. */
+        public String prompt(String caption) {
+            if (promptTags == 0) {
+                return caption;
+            }
+            String[] tags = caption.split(",");
+            return String.join(",", java.util.Arrays.copyOf(tags, Math.min(promptTags, tags.length))).strip();
         }
     }
 

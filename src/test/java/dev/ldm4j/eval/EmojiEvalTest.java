@@ -68,4 +68,18 @@ class EmojiEvalTest {
         assertEquals(2, r.images());
         assertEquals(1.0, r.majorityRate(), 1e-12, "the first two held-out images are both discs");
     }
+
+    @Test
+    void promptTagsCutTheCaptionToItsFirstTags() {
+        EmojiEval.Settings whole = new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0);
+        EmojiEval.Settings name = new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 1);
+        EmojiEval.Settings two = new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 2);
+        String caption = "red apple, apple, food & drink, food fruit";
+        assertEquals(caption, whole.prompt(caption));
+        assertEquals("red apple", name.prompt(caption));
+        assertEquals("red apple, apple", two.prompt(caption));
+        assertEquals("red apple", new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 9).prompt("red apple"));
+        assertEquals("red apple", name.request(caption, 64, 3).prompt());
+        assertEquals(10, name.request(caption, 64, 3).seed());
+    }
 }
