@@ -56,7 +56,7 @@ final class TrainCommand implements Runnable {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "LDM YAML config (v1-inference.yaml structure; text_model_config sizes the text encoder). "
-                    + "Required from scratch; with --init-from, detected from the checkpoint when absent.")
+                    + "Required from scratch; with --init-from, the checkpoint's NAME.yaml beside it, else detected.")
     Path config;
 
     @Option(names = "--init-from", paramLabel = "FILE", description = "Fine-tune this single-file SD checkpoint.")
@@ -226,7 +226,13 @@ final class TrainCommand implements Runnable {
             TrainConfig tc = new TrainConfig(batchSize, lr, beta1, beta2, adamEps, weightDecay, warmupSteps,
                     maxGradNorm, emaDecay, !noEmaWarmup, captionDropout, minSnrGamma, seed, precisionValue,
                     cacheLatents);
-            ModelConfig mc = config != null ? ModelConfig.fromYaml(config) : null;
+            // a checkpoint's own YAML beside it (NAME.yaml, as generate reads it) holds what its keys cannot:
+            // scale factor, head counts, schedule; detection from the keys is the last resort
+            Path yaml = initFrom != null ? ModelConfig.configFor(initFrom, config) : config;
+            if (yaml != null && config == null) {
+                System.err.println("using the config beside the checkpoint: " + yaml);
+            }
+            ModelConfig mc = yaml != null ? ModelConfig.fromYaml(yaml) : null;
             if (initFrom != null && mc == null && prediction == null) {
                 requireKnownPrediction(initFrom);
             }

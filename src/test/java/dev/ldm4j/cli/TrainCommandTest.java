@@ -110,6 +110,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void fineTuningUsesTheConfigBesideTheCheckpoint() throws IOException {
+        // scale factor and head counts are not in the keys: detection alone would give SD 1.5's 0.18215 and 8 heads
+        Path ckpt = Files.copy(Fixtures.path("sd1-tiny/model.safetensors"), tmp.resolve("tiny.safetensors"));
+        String yaml = Files.readString(Fixtures.path("sd1-tiny/config.yaml"));
+        assertTrue(yaml.contains("scale_factor: 0.18215"));
+        Files.writeString(tmp.resolve("tiny.yaml"), yaml.replace("scale_factor: 0.18215", "scale_factor: 0.4321"));
+        Path run = tmp.resolve("beside");
+        CliTest.Run r = train(dataset(2, 64), run, "--init-from", ckpt.toString(), "--steps", "1");
+        assertEquals(0, r.code(), r.err());
+        String written = Files.readString(run.resolve(TrainingRun.CONFIG));
+        assertTrue(written.contains("scale_factor: 0.4321"), written);
+        assertTrue(written.contains("num_heads: 2"), written);
+        assertFalse(written.contains("num_heads: 8"), written);
+    }
+
+    @Test
     void badInputIsOneLineAndExitCode2() throws Exception {
         Path data = dataset(2, 16);
         Path ckpt = Fixtures.path("sd1-tiny/model.safetensors");
