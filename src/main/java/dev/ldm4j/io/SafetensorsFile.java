@@ -357,6 +357,21 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code use} applied to a tensor's raw little-endian bytes, memory-mapped read-only for the length of the
+     * call and unmapped when it returns: a conversion can read the page cache directly (no copy into a
+     * buffer of the stored dtype), and no mapping is left for the GC to drop some time later. Nothing may
+     * keep the buffer, or memory that views it, past {@code use}.
+     */
+    public <T> T withMapped(String name, java.util.function.Function<ByteBuffer, T> use) {
+        ByteBuffer mapped = bytes(name);
+        try {
+            return use.apply(mapped);
+        } finally {
+            Unmapper.unmap(mapped);
+        }
+    }
+
     /** The raw little-endian bytes of a tensor, memory-mapped (read-only); valid while the file is open. */
     public ByteBuffer bytes(String name) {
         TensorInfo t = info(name);

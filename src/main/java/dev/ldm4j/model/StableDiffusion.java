@@ -121,6 +121,9 @@ public final class StableDiffusion {
     }
 
     public static StableDiffusion load(Options o) {
+        // the vocabulary (pure Java, 0.2-0.3 s) is parsed while libtorch loads and the weights are read
+        java.util.concurrent.CompletableFuture<ClipTokenizer> tokenizer =
+                java.util.concurrent.CompletableFuture.supplyAsync(ClipTokenizer::load);
         Torch.load();
         long t0 = System.nanoTime();
         if (!Files.isRegularFile(o.model())) {
@@ -162,8 +165,16 @@ public final class StableDiffusion {
                 LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
                         unused.iterator().next());
             }
-            return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()).withDevice(device), name, config, ClipTokenizer.load(),
-                    text, unet, vae, taesd, schedule, unused);
+            return new StableDiffusion(o.withPrecision(precision, o.vaePrecision()).withDevice(device), name, config,
+                    joined(tokenizer), text, unet, vae, taesd, schedule, unused);
+        }
+    }
+
+    private static ClipTokenizer joined(java.util.concurrent.CompletableFuture<ClipTokenizer> tokenizer) {
+        try {
+            return tokenizer.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
     }
 

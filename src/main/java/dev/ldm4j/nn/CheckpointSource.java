@@ -56,12 +56,8 @@ public final class CheckpointSource implements ParameterSource {
         }
         // the stored-dtype copy is a temporary when converting: free it now, not at some GC
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = Tensors.read(file, key);
-            if (device != ComputeDevice.CPU) {
-                t = device.to(t, dtype);
-            } else if (Tensors.scalarType(t) != dtype) {
-                t = t.to(dtype);
-            }
+            Tensor t = device == ComputeDevice.CPU ? Tensors.read(file, key, dtype)
+                    : device.to(Tensors.read(file, key), dtype);
             t.retainReference();
             taken.put(key, t);
             return t;
