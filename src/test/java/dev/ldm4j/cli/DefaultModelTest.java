@@ -28,8 +28,8 @@ class DefaultModelTest {
 
     @ParameterizedTest
     @CsvSource({
-        // what version 2 draws recognisably at the default seed. Not "red apple": an apple for about 6 seeds in
-        // 10, a red rectangle for seed 42, and the classifier calls even its apples 'activities'
+        // what version 2 draws recognisably at the default seed. Not "red apple": an apple for about half of the
+        // seeds, a red rectangle for seed 42, and the classifier calls even its apples 'activities'
         // (docs/default-model.md); not "dog face" (a smiley)
         "grinning face, SMILEYS_AND_EMOTION",
         "flag: France, FLAGS",
