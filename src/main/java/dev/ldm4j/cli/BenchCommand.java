@@ -12,7 +12,6 @@ import dev.ldm4j.text.ClipTextModel;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
-import dev.ldm4j.vae.TiledDecode;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -76,6 +74,8 @@ final class BenchCommand implements Runnable {
                     + "layout (fp16, 2.1 GB), to time the whole generate command without a downloaded model.")
     Path writeCheckpoint;
 
+    private static final List<String> STAGES = List.of("text", "unet", "decode", "encode");
+
     static ScalarType dtype(String name) {
         return Precision.parse(name).scalarType();
     }
@@ -94,8 +94,8 @@ final class BenchCommand implements Runnable {
             return;
         }
         for (String stage : stages) {
-            if (!List.of("text", "unet", "decode", "encode").contains(stage)) {
-                throw new BadInputException("--stages: unknown stage '" + stage + "' (text, unet, decode, encode)");
+            if (!STAGES.contains(stage)) {
+                throw new BadInputException("--stages: unknown stage '" + stage + "' (" + String.join(", ", STAGES) + ")");
             }
         }
         ComputeDevice dev = BadInputException.device(device);
@@ -135,11 +135,9 @@ final class BenchCommand implements Runnable {
                 }
                 if (stages.contains("decode")) {
                     Tensor z = torch.randn(1, 4, h, h);
-                    UnaryOperator<Tensor> decoder = zt -> ComputeDevice.toCpuFloat(vae.decode(dev.to(zt, vaeType)));
-                    boolean tiled = vaeTiling != null ? vaeTiling : (long) size * size > StableDiffusion.TILING_AUTO_PIXELS;
-                    rows.add(tiled ? time("vae_decode_tiled", size, () -> TiledDecode.decode(decoder, z, 8,
-                            StableDiffusion.TILE, StableDiffusion.TILE_OVERLAP))
-                            : time("vae_decode", size, () -> decoder.apply(z)));
+                    boolean tiled = StableDiffusion.decodesInTiles(vaeTiling, (long) size * size);
+                    rows.add(time(tiled ? "vae_decode_tiled" : "vae_decode", size,
+                            () -> StableDiffusion.decodeOnDevice(vae, z, dev, vaeType, tiled)));
                 }
                 if (stages.contains("encode")) {
                     Tensor img = dev.to(torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(

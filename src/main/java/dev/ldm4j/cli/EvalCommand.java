@@ -111,11 +111,12 @@ final class EvalCommand implements Runnable {
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, config, null, null, Precision.FP32,
                 Precision.FP32));
         PrintWriter err = spec.commandLine().getErr();
-        if (promptTags < 0) {
-            throw new BadInputException("--prompt-tags must be 0 (the whole caption) or more, got " + promptTags);
+        EmojiEval.Settings settings;
+        try {
+            settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--prompt-tags: " + e.getMessage());
         }
-        EmojiEval.Settings settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit,
-                promptTags);
         long start = System.nanoTime();
         EmojiEval.Result result = EmojiEval.run(sd, judge, split, settings, done -> {
             if (done % 10 == 0) {

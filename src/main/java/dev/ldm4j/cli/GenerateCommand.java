@@ -295,7 +295,7 @@ final class GenerateCommand implements Runnable {
                     r.cfgScale() != 1.0, available);
         }
         if (vaeTiling == null && plan.vaeTiled()
-                && (long) r.width() * r.height() <= StableDiffusion.TILING_AUTO_PIXELS) {
+                && !StableDiffusion.decodesInTiles(null, (long) r.width() * r.height())) {
             System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
                     + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);
             vaeTiling = true;

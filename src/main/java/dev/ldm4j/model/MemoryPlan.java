@@ -45,7 +45,7 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
         long latentPixels = (long) (width / factor) * (height / factor);
         long unet = (long) (UNET_BYTES_PER_UNIT * batch * (guided ? 2 : 1) * latentPixels
                 * c.unet().modelChannels() * bytes);
-        boolean tiled = vaeTiling != null ? vaeTiling : (long) width * height > StableDiffusion.TILING_AUTO_PIXELS;
+        boolean tiled = StableDiffusion.decodesInTiles(vaeTiling, (long) width * height);
         long decodedPixels = tiled
                 ? (long) Math.min(width, StableDiffusion.TILE * factor) * Math.min(height, StableDiffusion.TILE * factor)
                 : (long) width * height;

@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.CpuFeatures;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -53,10 +54,6 @@ public enum Precision {
         if (unetParams < HALF_PRECISION_MIN_PARAMS) {
             return FP32;
         }
-        return device == ComputeDevice.CUDA ? FP16 : cpuHasBf16() ? BF16 : FP32;
-    }
-
-    static boolean cpuHasBf16() {
-        return dev.ldm4j.nn.CpuFeatures.bf16();
+        return device == ComputeDevice.CUDA ? FP16 : CpuFeatures.bf16() ? BF16 : FP32;
     }
 }

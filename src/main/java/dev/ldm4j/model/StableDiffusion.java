@@ -89,8 +89,8 @@ public final class StableDiffusion {
     /** Images above this many pixels (1024 x 1024) are decoded in tiles unless tiling was switched off. */
     public static final long TILING_AUTO_PIXELS = 1024L * 1024;
     /** Latent tile and overlap: a 256-pixel tile keeps the decoder's activations near 0.5 GB in float32. */
-    public static final int TILE = 32;
-    public static final int TILE_OVERLAP = 8;
+    static final int TILE = 32;
+    static final int TILE_OVERLAP = 8;
 
     private final Options options;
     private final String name;
@@ -354,6 +354,22 @@ public final class StableDiffusion {
         }
     }
 
+    /** Whether an image of {@code pixels} is decoded in tiles: as asked, or by default above {@link #TILING_AUTO_PIXELS}. */
+    public static boolean decodesInTiles(Boolean vaeTiling, long pixels) {
+        return vaeTiling != null ? vaeTiling : pixels > TILING_AUTO_PIXELS;
+    }
+
+    /**
+     * The decoder's output [B, 3, H, W] in [-1, 1] for VAE latents {@code z} (already divided by the scale
+     * factor), whole or in tiles of {@link #TILE}. Latents in and image out are float32 on the CPU, tiles too:
+     * only the decoder runs on {@code device}, in {@code dtype}.
+     */
+    public static Tensor decodeOnDevice(AutoencoderKL vae, Tensor z, ComputeDevice device, ScalarType dtype,
+                                        boolean tiled) {
+        UnaryOperator<Tensor> decoder = zt -> ComputeDevice.toCpuFloat(vae.decode(device.to(zt, dtype)));
+        return tiled ? TiledDecode.decode(decoder, z, vae.downscaleFactor(), TILE, TILE_OVERLAP) : decoder.apply(z);
+    }
+
     /** Diffusion latents to images [B, 3, H, W] in [0, 1], by TAESD when one was loaded, else the VAE. */
     public Tensor decode(Tensor latent) {
         // The decode is the run's peak. The UNet steps' freed buffers may still sit in malloc's heap (the
@@ -363,14 +379,10 @@ public final class StableDiffusion {
         if (taesd != null) {
             img = taesd.decode(latent);
         } else {
-            Tensor z = vae.fromDiffusion(latent);
             int f = vae.downscaleFactor();
-            boolean tiled = options.vaeTiling() != null ? options.vaeTiling()
-                    : latent.size(2) * latent.size(3) * f * f > TILING_AUTO_PIXELS;
-            // latents in and image out on the CPU (tiles too): only the decoder runs on the device
-            ScalarType vaeType = options.vaePrecision().scalarType();
-            UnaryOperator<Tensor> decoder = zt -> ComputeDevice.toCpuFloat(vae.decode(device().to(zt, vaeType)));
-            Tensor decoded = tiled ? TiledDecode.decode(decoder, z, f, TILE, TILE_OVERLAP) : decoder.apply(z);
+            boolean tiled = decodesInTiles(options.vaeTiling(), latent.size(2) * latent.size(3) * f * f);
+            Tensor decoded = decodeOnDevice(vae, vae.fromDiffusion(latent), device(),
+                    options.vaePrecision().scalarType(), tiled);
             img = decoded.add(new Scalar(1.0)).div(new Scalar(2.0));
         }
         return img.clamp(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.0)),

@@ -78,6 +78,6 @@ public enum ComputeDevice {
 
     /** {@code t} as a float32 CPU tensor: what components hand back. */
     public static Tensor toCpuFloat(Tensor t) {
-        return t.is_cpu() ? t.to(ScalarType.Float) : t.to(new Device(DeviceType.CPU), ScalarType.Float);
+        return CPU.to(t, ScalarType.Float);
     }
 }

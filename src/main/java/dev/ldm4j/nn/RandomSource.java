@@ -64,7 +64,7 @@ public final class RandomSource implements ParameterSource {
         } else {
             t = torch.ones(shape, Tensors.options(ScalarType.Float));
         }
-        return device != ComputeDevice.CPU ? device.to(t, dtype) : dtype != ScalarType.Float ? t.to(dtype) : t;
+        return device.to(t, dtype);
     }
 
     @Override
