@@ -2,20 +2,22 @@ package dev.ldm4j.nn;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.global.torch;
 
-/** 2-D convolution, weights {@code weight [out, in, k, k]} and optional {@code bias [out]}. */
+/**
+ * 2-D convolution, weights {@code weight [out, in, k, k]} and optional {@code bias [out]}, through the kernel
+ * {@link Kernels} has checked on this machine.
+ */
 public final class Conv2d {
     private final Tensor weight;
     private final TensorOptional bias;
-    private final long[] stride;
-    private final long[] padding;
+    private final long stride;
+    private final long padding;
 
     public Conv2d(Weights w, long in, long out, int kernel, int stride, int padding, boolean bias) {
         this.weight = w.get("weight", out, in, kernel, kernel);
         this.bias = bias ? Tensors.retain(new TensorOptional(w.get("bias", out))) : Tensors.retain(new TensorOptional());
-        this.stride = new long[] {stride, stride};
-        this.padding = new long[] {padding, padding};
+        this.stride = stride;
+        this.padding = padding;
     }
 
     /** Bias on, stride 1, "same" padding for an odd kernel. */
@@ -24,6 +26,6 @@ public final class Conv2d {
     }
 
     public Tensor forward(Tensor x) {
-        return torch.conv2d(x, weight, bias, stride, padding, new long[] {1, 1}, 1);
+        return Kernels.conv2d(x, weight, bias, stride, padding);
     }
 }

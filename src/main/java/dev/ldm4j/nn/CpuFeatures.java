@@ -3,6 +3,10 @@ package dev.ldm4j.nn;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -10,7 +14,11 @@ import java.util.Set;
  * {@code /proc/cpuinfo} (no flags elsewhere: every check then answers false, the safe side).
  */
 public final class CpuFeatures {
-    private static final Set<String> FLAGS = read();
+    private static final Map<String, String> CPU0 = readCpu0();
+    private static final Set<String> FLAGS = Set.copyOf(List.of(CPU0.getOrDefault("flags", "").trim().split("\\s+")));
+    /** The flags that decide which kernels a CPU gets, named in {@link #describe()}. */
+    private static final List<String> KERNEL_FLAGS = List.of("avx2", "avx512f", "avx512_bf16", "avx512_fp16",
+            "amx_bf16", "amx_fp16", "topoext");
 
     private CpuFeatures() {}
 
@@ -32,16 +40,38 @@ public final class CpuFeatures {
         };
     }
 
-    private static Set<String> read() {
+    /**
+     * The CPU in one line, as every recorded figure names it: model name, vendor, family/model (decimal, as
+     * lscpu prints them) and which of the kernel-deciding flags it has, e.g. "AMD EPYC (AuthenticAMD family 25
+     * model 17; avx2 avx512f avx512_bf16 topoext; no avx512_fp16 amx_bf16 amx_fp16)".
+     */
+    public static String describe() {
+        List<String> has = new ArrayList<>();
+        List<String> lacks = new ArrayList<>();
+        for (String f : KERNEL_FLAGS) {
+            (FLAGS.contains(f) ? has : lacks).add(f);
+        }
+        return CPU0.getOrDefault("model name", "unknown CPU") + " (" + CPU0.getOrDefault("vendor_id", "?")
+                + " family " + CPU0.getOrDefault("cpu family", "?") + " model " + CPU0.getOrDefault("model", "?")
+                + "; " + String.join(" ", has) + (lacks.isEmpty() ? "" : "; no " + String.join(" ", lacks)) + ")";
+    }
+
+    /** The "key : value" lines of the first processor in /proc/cpuinfo (empty where there is none). */
+    private static Map<String, String> readCpu0() {
+        Map<String, String> m = new HashMap<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    return Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+                if (line.isBlank() && !m.isEmpty()) {
+                    break;
+                }
+                int colon = line.indexOf(':');
+                if (colon > 0) {
+                    m.putIfAbsent(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return Set.of();
+            return Map.of();
         }
-        return Set.of();
+        return m;
     }
 }

@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * beside libtorch's OpenMP pool (two pools on the same cores slow a UNet step 2x), so the other core idles;
  * oneDNN runs on the OpenMP pool itself. Measured on 2 Zen 4 cores: 1.2-2.2x the GFLOP/s of the BLAS path for
  * the UNet's shapes (docs/benchmarks.md). Training (grad mode on, perhaps under autocast, which only
- * knows {@code linear}) keeps the plain op.
+ * knows {@code linear}) keeps the plain op. Either way the product goes through {@link Kernels}, which checks
+ * it on this machine and drops the oneDNN route where it is wrong.
  */
 public final class Linear {
     /** Below this many rows oneDNN's per-call overhead outweighs the second core. */
@@ -37,11 +38,7 @@ public final class Linear {
     }
 
     public Tensor forward(Tensor x) {
-        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
-        if (viaOneDnn(x)) {
-            return oneDnn(x, b);
-        }
-        return torch.linear(x, weight, b);
+        return Kernels.linear(x, weight, bias, viaOneDnn(x) ? () -> oneDnn(x) : null);
     }
 
     private boolean viaOneDnn(Tensor x) {
@@ -49,7 +46,8 @@ public final class Linear {
                 && Tensors.scalarType(weight) == ScalarType.Float && x.numel() / x.size(-1) >= ONEDNN_MIN_ROWS;
     }
 
-    private Tensor oneDnn(Tensor x, TensorOptional b) {
+    private Tensor oneDnn(Tensor x) {
+        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
         long in = weight.size(1);
         long out = weight.size(0);
         long rows = x.numel() / in;

@@ -55,10 +55,13 @@ public final class Ops {
         if (q.is_cpu() && !GradMode.is_enabled() && !CpuFeatures.fastHalfFlashAttention(dtype)) {
             // the float32 flash kernel is 20-40x faster here than the half-precision one, and its memory
             // stays bounded (math attention would build the [N, M] matrix)
-            Tensor o = sdpa(qh.to(ScalarType.Float), kh.to(ScalarType.Float), vh.to(ScalarType.Float), causal);
+            Tensor qf = qh.to(ScalarType.Float);
+            Tensor kf = kh.to(ScalarType.Float);
+            Tensor vf = vh.to(ScalarType.Float);
+            Tensor o = Kernels.attention(qf, kf, vf, causal, () -> sdpa(qf, kf, vf, causal));
             return o.transpose(1, 2).reshape(b, n, c).to(dtype);
         }
-        return sdpa(qh, kh, vh, causal).transpose(1, 2).reshape(b, n, c);
+        return Kernels.attention(qh, kh, vh, causal, () -> sdpa(qh, kh, vh, causal)).transpose(1, 2).reshape(b, n, c);
     }
 
     private static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {

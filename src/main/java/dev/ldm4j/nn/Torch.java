@@ -43,7 +43,9 @@ public final class Torch {
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("cannot extract libtorch natives into the JavaCPP cache: " + e.getMessage(), e);
             }
+            NativeSettings.beforeLoad();
             Loader.load(torch.class);
+            NativeSettings.afterLoad();
             loaded = true;
         }
     }

@@ -1,5 +1,6 @@
 package dev.ldm4j.text;
 
+import dev.ldm4j.nn.Kernels;
 import dev.ldm4j.nn.Linear;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
@@ -27,7 +28,7 @@ final class OpenClipAttention {
     }
 
     Tensor forward(Tensor x) {
-        TensorVector qkv = torch.linear(x, inProjWeight, inProjBias).chunk(3, -1);
+        TensorVector qkv = Kernels.linear(x, inProjWeight, inProjBias.get(), null).chunk(3, -1);
         Tensor o = Ops.attention(qkv.get(0), qkv.get(1), qkv.get(2), heads, true);
         return outProj.forward(o);
     }
