@@ -12,6 +12,8 @@ import dev.ldm4j.model.ModelDetector;
 import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.CpuFeatures;
+import dev.ldm4j.nn.Kernels;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
@@ -187,6 +189,11 @@ final class GenerateCommand implements Runnable {
         if (threads > 0) {
             torch.set_num_threads(threads);
         }
+        if (verbose) {
+            System.err.printf("CPU: %s; %d threads (-t), oneDNN %s%n", CpuFeatures.describe(),
+                    torch.get_num_threads(), Kernels.oneDnnEnabled() ? "on, each kernel checked "
+                            + "against float64 at first use" : "off");
+        }
         StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd,
                 unetPrecision, vaeP, vaeTiling, dev));
         TextToImage txt2img = new TextToImage(sd);
@@ -202,6 +209,9 @@ final class GenerateCommand implements Runnable {
         GenerationResult result;
         try (Progress progress = new Progress(System.err, total, System.console() != null, verbose)) {
             result = init == null ? txt2img.generate(request, progress) : img2img.generate(request, progress);
+        }
+        if (verbose && Kernels.oneDnnFailure() == null) {
+            System.err.println("kernels: " + Kernels.verifiedCount() + " signatures checked against float64, all right");
         }
         try (result) {
             List<RgbImage> images = ImageTensors.toRgb8(result.images());

@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Kernels {
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
-    private static final Kernels PROCESS = new Kernels(OneDnnSwitch.LIBTORCH);
+    private static final Kernels PROCESS = new Kernels(OneDnnSwitch.LIBTORCH, LOG::warn);
 
     /** Unit roundoff of float32, in which every kernel here accumulates. */
     private static final double U32 = Math.pow(2, -24);
@@ -57,10 +58,12 @@ public final class Kernels {
 
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private final OneDnnSwitch oneDnn;
+    private final java.util.function.Consumer<String> warn;
     private volatile String oneDnnFailure;
 
-    Kernels(OneDnnSwitch oneDnn) {
+    Kernels(OneDnnSwitch oneDnn, java.util.function.Consumer<String> warn) {
         this.oneDnn = oneDnn;
+        this.warn = warn;
     }
 
     /** Whether libtorch may use oneDNN, and the way to stop it. */
@@ -120,8 +123,13 @@ public final class Kernels {
         Supplier<Tensor> run = () -> torch.conv2d(x, weight, bias, s, p, ONE, 1);
         String key = "conv2d " + describe(x) + " w" + Tensors.shapeString(weight) + " b" + bias.has_value()
                 + " s" + stride + " p" + padding;
-        return PROCESS.checked(key, run, y -> checkConv(x, weight, bias.has_value() ? bias.get() : null, stride,
-                padding, y));
+        Tensor b = bias.has_value() ? bias.get() : null;
+        boolean training = GradMode.is_enabled();
+        return PROCESS.checked(key, run, y -> {
+            Check forward = checkConv(x, weight, b, stride, padding, y);
+            return forward.failure() != null || !training ? forward
+                    : both(forward, checkConvBackward(x, weight, b, stride, padding));
+        });
     }
 
     /** y = x W^T + b over the last dimension; {@code fast} is a faster way to the same product, or null. */
@@ -131,8 +139,12 @@ public final class Kernels {
         boolean viaOneDnn = fast != null && oneDnnEnabled();
         String key = (viaOneDnn ? "linear-1x1conv " : "linear ") + describe(x) + " w" + Tensors.shapeString(weight)
                 + " b" + (bias != null);
-        return PROCESS.checked(key, () -> viaOneDnn && oneDnnEnabled() ? fast.get() : plain.get(),
-                y -> checkLinear(x, weight, bias, y));
+        boolean training = GradMode.is_enabled();
+        return PROCESS.checked(key, () -> viaOneDnn && oneDnnEnabled() ? fast.get() : plain.get(), y -> {
+            Check forward = checkLinear(x, weight, bias, y);
+            return forward.failure() != null || !training ? forward
+                    : both(forward, checkLinearBackward(x, weight, bias));
+        });
     }
 
     /**
@@ -196,8 +208,8 @@ public final class Kernels {
     private synchronized void disableOneDnn(String why) {
         if (oneDnnFailure == null) {
             oneDnnFailure = why;
-            LOG.warn("oneDNN computes wrong results on this CPU ({}): {}; using libtorch's own kernels instead "
-                    + "(correct, slower; see docs/kernels.md)", CpuFeatures.describe(), why);
+            warn.accept("oneDNN computes wrong results on this CPU (" + CpuFeatures.describe() + "): " + why
+                    + "; using libtorch's own kernels instead (correct, slower; see docs/kernels.md)");
         }
         oneDnn.disable();
     }
@@ -247,7 +259,7 @@ public final class Kernels {
         Tensor yRows = toDouble(y.index_select(2, Tensors.fromLongs(rows, rows.length))); // [B, O, n, W']
         Tensor lhs = sumOver(yRows.mul(r.view(1, outC, 1, 1)), 1);
         Tensor yNorm = sumOver(yRows.square(), 1).sqrt();
-        return compare(lhs, rhs, mag, var, yNorm, inC * k * k + (bias != null ? 1 : 0), Tensors.scalarType(y),
+        return compare(lhs, rhs, mag, var, yNorm, inC * k * k + (bias != null ? 1 : 0), outputPrecision(x, w, y),
                 "output rows " + Arrays.toString(rows));
     }
 
@@ -277,7 +289,7 @@ public final class Kernels {
                     var = var.add(b.square().sum());
                 }
                 Check c = compare(ys.matmul(r), rhs, mag, var, sumOver(ys.square(), 1).sqrt(), in + (bias != null ? 1 : 0),
-                        Tensors.scalarType(y), "rows " + r0 + ".." + (r0 + n - 1));
+                        outputPrecision(x, w, y), "rows " + r0 + ".." + (r0 + n - 1));
                 if (c.failure() != null) {
                     return c;
                 }
@@ -323,6 +335,158 @@ public final class Kernels {
         return verdict(got, excess, "query rows " + Arrays.toString(rows), got.sub(ref).abs(), vMax.mul(Ops.s(rel)));
     }
 
+    // ---- backward (training) -----------------------------------------------------------------------------
+
+    /**
+     * The gradients training takes from a convolution (libtorch's backward kernels, under autocast if it is
+     * on), checked like the forward: the weight gradient projected over output channels, the input gradient
+     * projected over input channels, against float64 autograd of a one-channel convolution. The upstream
+     * gradient is a fixed pseudo-random tensor.
+     */
+    static Check checkConvBackward(Tensor x, Tensor w, Tensor bias, long stride, long pad) {
+        long outC = w.size(0);
+        long inC = w.size(1);
+        long k = w.size(2);
+        long[] s = {stride, stride};
+        long[] p = {pad, pad};
+        Tensor gx;
+        Tensor gw;
+        Tensor g;
+        try (AutoGradMode on = new AutoGradMode(true)) {
+            Tensor xg = x.detach().requires_grad_(true);
+            Tensor wg = w.detach().requires_grad_(true);
+            TensorOptional bg = bias == null ? new TensorOptional() : new TensorOptional(bias.detach());
+            Tensor y = torch.conv2d(xg, wg, bg, s, p, ONE, 1);
+            g = noise(Tensors.shape(y), 0x6a4d);
+            y.to(ScalarType.Float).mul(g).sum().backward();
+            gx = xg.grad();
+            gw = wg.grad();
+        }
+        ScalarType dtype = lowestPrecision(x, w);
+        Tensor xd = toDouble(x);
+        Tensor gd = toDouble(g);
+        // weight gradient . r over output channels == d/dw1 sum(conv(x, w1) * (g . r)), w1 of one output channel
+        Tensor r = signs(outC).view(1, outC, 1, 1);
+        Tensor gr = sumOver(gd.mul(r), 1).unsqueeze(1);
+        Tensor gAbs = sumOver(gd.abs(), 1).unsqueeze(1);
+        Tensor g2 = sumOver(gd.square(), 1).unsqueeze(1);
+        long[] oneOut = {1, inC, k, k};
+        Tensor rhsW = weightGrad(xd, gr, oneOut, s, p);
+        Tensor magW = weightGrad(xd.abs(), gAbs, oneOut, s, p);
+        Tensor varW = weightGrad(xd.square(), g2, oneOut, s, p);
+        Tensor gwd = toDouble(gw);
+        Check cw = compare(sumOver(gwd.mul(r.view(outC, 1, 1, 1)), 0), rhsW.squeeze(0), magW.squeeze(0),
+                varW.squeeze(0), sumOver(gwd.square(), 0).sqrt(), g.numel() / outC, dtype, "weight gradient");
+        if (cw.failure() != null) {
+            return cw;
+        }
+        // input gradient . q over input channels == d/dx1 sum(conv(x1, W . q) * g), x1 of one input channel
+        Tensor q = signs(inC).view(1, inC, 1, 1);
+        Tensor wd = toDouble(w);
+        long[] oneIn = {x.size(0), 1, x.size(2), x.size(3)};
+        Tensor rhsX = inputGrad(sumOver(wd.mul(q), 1).unsqueeze(1), gd, oneIn, s, p);
+        Tensor magX = inputGrad(sumOver(wd.abs(), 1).unsqueeze(1), gd.abs(), oneIn, s, p);
+        Tensor varX = inputGrad(sumOver(wd.square(), 1).unsqueeze(1), gd.square(), oneIn, s, p);
+        Tensor gxd = toDouble(gx);
+        return both(cw, compare(sumOver(gxd.mul(q), 1), rhsX.squeeze(1), magX.squeeze(1), varX.squeeze(1),
+                sumOver(gxd.square(), 1).sqrt(), outC * k * k, dtype, "input gradient"));
+    }
+
+    /** The gradients of a linear layer (BLAS, or oneDNN in bf16), checked as {@link #checkConvBackward}. */
+    static Check checkLinearBackward(Tensor x, Tensor w, Tensor bias) {
+        long in = w.size(1);
+        long out = w.size(0);
+        Tensor gx;
+        Tensor gw;
+        Tensor g;
+        try (AutoGradMode on = new AutoGradMode(true)) {
+            Tensor xg = x.detach().requires_grad_(true);
+            Tensor wg = w.detach().requires_grad_(true);
+            TensorOptional bg = bias == null ? new TensorOptional() : new TensorOptional(bias.detach());
+            Tensor y = torch.linear(xg, wg, bg);
+            g = noise(Tensors.shape(y), 0x11ea);
+            y.to(ScalarType.Float).mul(g).sum().backward();
+            gx = xg.grad();
+            gw = wg.grad();
+        }
+        ScalarType dtype = lowestPrecision(x, w);
+        Tensor x2 = toDouble(x.reshape(-1, in));
+        Tensor g2d = toDouble(g.reshape(-1, out));
+        long rows = x2.size(0);
+        // dW . r = (g r)^T x over [in]; dX . q = g (W q) over [rows]
+        Tensor r = signs(out);
+        Tensor gr = g2d.matmul(r);
+        Tensor gwd = toDouble(gw);
+        Check cw = compare(r.matmul(gwd), gr.matmul(x2), g2d.abs().sum(new long[] {1}, false,
+                new ScalarTypeOptional()).matmul(x2.abs()), sumOver(g2d.square(), 1).matmul(x2.square()),
+                sumOver(gwd.square(), 0).sqrt(), rows, dtype, "weight gradient");
+        if (cw.failure() != null) {
+            return cw;
+        }
+        Tensor q = signs(in);
+        Tensor wd = toDouble(w);
+        Tensor gxd = toDouble(gx.reshape(-1, in));
+        return both(cw, compare(gxd.matmul(q), g2d.matmul(wd.matmul(q)), g2d.abs().matmul(sumOver(wd.abs(), 1)),
+                g2d.square().matmul(sumOver(wd.square(), 1)), sumOver(gxd.square(), 1).sqrt(), out, dtype,
+                "input gradient"));
+    }
+
+    /** d/dw of sum(conv(x, w) * g) for w of {@code shape}, in float64. */
+    private static Tensor weightGrad(Tensor x, Tensor g, long[] shape, long[] s, long[] p) {
+        try (AutoGradMode on = new AutoGradMode(true)) {
+            Tensor w1 = torch.zeros(shape, Tensors.options(ScalarType.Double)).requires_grad_(true);
+            torch.conv2d(x, w1, new TensorOptional(), s, p, ONE, 1).mul(g).sum().backward();
+            return w1.grad();
+        }
+    }
+
+    /** d/dx of sum(conv(x, w) * g) for x of {@code shape}, in float64. */
+    private static Tensor inputGrad(Tensor w, Tensor g, long[] shape, long[] s, long[] p) {
+        try (AutoGradMode on = new AutoGradMode(true)) {
+            Tensor x1 = torch.zeros(shape, Tensors.options(ScalarType.Double)).requires_grad_(true);
+            torch.conv2d(x1, w, new TensorOptional(), s, p, ONE, 1).mul(g).sum().backward();
+            return x1.grad();
+        }
+    }
+
+    /** A fixed pseudo-random float32 tensor, from its own generator. */
+    private static Tensor noise(long[] shape, long seed) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] v = new float[(int) n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return Tensors.fromFloats(v, shape);
+    }
+
+    /** The dtype the kernel computed in: bf16 under CPU autocast, else the lowest of the operands'. */
+    private static ScalarType lowestPrecision(Tensor x, Tensor w) {
+        if (torch.is_autocast_enabled(org.bytedeco.pytorch.global.torch.DeviceType.CPU)) {
+            return Tensors.scalarType(torch.get_autocast_dtype(org.bytedeco.pytorch.global.torch.DeviceType.CPU));
+        }
+        ScalarType a = Tensors.scalarType(x);
+        return a != ScalarType.Float ? a : Tensors.scalarType(w);
+    }
+
+    private static ScalarType outputPrecision(Tensor x, Tensor w, Tensor y) {
+        ScalarType out = Tensors.scalarType(y);
+        return out == ScalarType.Float ? lowestPrecision(x, w) : out;
+    }
+
+    private static Check both(Check a, Check b) {
+        if (a.failure() != null) {
+            return a;
+        }
+        if (b.failure() != null) {
+            return b;
+        }
+        return a.decided() && b.decided() ? Check.PASS : Check.UNDECIDED;
+    }
+
     // ---- shared ------------------------------------------------------------------------------------------
 
     /**
@@ -331,7 +495,8 @@ public final class Kernels {
      * output channels, all per checked position. The rounding the bound allows: float32 accumulation of K
      * products, as a random walk (8 sqrt(K) u sqrt(var)) and, for products of one sign, as SIMD lanes of at
      * least 8 summing K/8 terms each (K/8 u mag); for a half-precision output its final rounding (5 u yNorm:
-     * r's signs make the projected roundings a random walk) and a few roundings of partial sums (2 u sqrt(var)).
+     * r's signs make the projected roundings a random walk) and the rounding of its inputs and partial sums
+     * (8 u sqrt(var): under autocast the kernel multiplies bf16 copies of float32 operands).
      * A kernel that drops, repeats or invents a block of products errs by the order of sqrt(var), thousands of
      * times the bound in float32; in bf16 the bound is a few percent of it.
      */
@@ -343,7 +508,7 @@ public final class Kernels {
         double low = dtype == ScalarType.Float || dtype == ScalarType.Double ? 0 : unitRoundoff(dtype);
         Tensor sd = var.sqrt();
         Tensor tol = mag.mul(Ops.s(terms / 8.0 * U32))
-                .add(sd.mul(Ops.s(8 * Math.sqrt(terms) * U32 + 2 * low)))
+                .add(sd.mul(Ops.s(8 * Math.sqrt(terms) * U32 + 8 * low)))
                 .add(yNorm.mul(Ops.s(5 * low)))
                 .add(Ops.s(1e-30));
         Tensor err = lhs.sub(rhs).abs();

@@ -55,7 +55,12 @@ public final class Tensors {
      * fail; always go through this.
      */
     public static ScalarType scalarType(Tensor t) {
-        byte v = t.scalar_type().value;
+        return scalarType(t.scalar_type());
+    }
+
+    /** The enum constant of a ScalarType that libtorch handed back (same trap as the tensor's own). */
+    public static ScalarType scalarType(ScalarType fromNative) {
+        byte v = fromNative.value;
         for (ScalarType s : ScalarType.values()) {
             if (s.value == v) {
                 return s;

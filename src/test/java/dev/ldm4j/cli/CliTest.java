@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@org.junit.jupiter.api.Tag("golden")
 class CliTest {
     private static final String PROMPT = "a photograph of an astronaut riding a horse";
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code ldm4j generate -i / --mask / --strength}: the reference runs from their params, and bad input. */
+@org.junit.jupiter.api.Tag("golden")
 class ImageToImageCliTest {
     record Run(int code, String err) {}
 

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * amplify them by a few times; 32 u times max(1, max|ref|) covers that with room (the observed errors are
  * 10-20 u) while a real mistake in a block (an error of the order of the output itself) still fails.
  */
+@org.junit.jupiter.api.Tag("golden")
 class HalfPrecisionGoldenTest {
     static double unitRoundoff(Precision p) {
         return p == Precision.BF16 ? Math.pow(2, -8) : Math.pow(2, -11);

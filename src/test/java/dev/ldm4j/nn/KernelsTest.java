@@ -25,6 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * results and catches wrong ones (a nudged value, a dropped block, NaN, a run that differs from the last), and
  * a failed check falls back and recomputes instead of handing the wrong result on.
  */
+@org.junit.jupiter.api.Tag("golden")
 class KernelsTest {
     /** Deterministic inputs that do not touch libtorch's generator. */
     static Tensor input(long seed, ScalarType dtype, long... shape) {
@@ -109,6 +110,32 @@ class KernelsTest {
         }
     }
 
+    /** Training's gradients, in float32 and under bf16 autocast (how {@code train --precision bf16} runs). */
+    @Test
+    void backwardKernelsPassTheirCheck() {
+        Torch.load();
+        try (PointerScope scope = new PointerScope()) {
+            for (boolean autocast : new boolean[] {false, true}) {
+                torch.set_autocast_dtype(torch.DeviceType.CPU, ScalarType.BFloat16);
+                torch.set_autocast_enabled(torch.DeviceType.CPU, autocast);
+                try {
+                    Tensor x = input(19, ScalarType.Float, 2, 9, 12, 12);
+                    Tensor w = input(20, ScalarType.Float, 32, 9, 3, 3).mul(Ops.s(0.2));
+                    Tensor b = input(21, ScalarType.Float, 32);
+                    assertEquals(Kernels.Check.PASS, Kernels.checkConvBackward(x, w, b, 1, 1), "conv " + autocast);
+                    assertEquals(Kernels.Check.PASS, Kernels.checkConvBackward(x, w.narrow(0, 0, 16), null, 2, 0),
+                            "strided conv " + autocast);
+                    Tensor xl = input(22, ScalarType.Float, 4, 77, 32);
+                    Tensor wl = input(23, ScalarType.Float, 64, 32).mul(Ops.s(0.2));
+                    assertEquals(Kernels.Check.PASS, Kernels.checkLinearBackward(xl, wl, input(24, ScalarType.Float,
+                            64)), "linear " + autocast);
+                } finally {
+                    torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+                }
+            }
+        }
+    }
+
     @Test
     void theCheckCatchesWrongConvolutions() {
         Torch.load();
@@ -179,7 +206,7 @@ class KernelsTest {
             Tensor x = input(13, ScalarType.Float, 1, 9, 8, 8);
             Tensor w = input(14, ScalarType.Float, 32, 9, 3, 3);
             FakeSwitch sw = new FakeSwitch();
-            Kernels kernels = new Kernels(sw);
+            Kernels kernels = new Kernels(sw, message -> { });
             AtomicInteger calls = new AtomicInteger();
             Tensor right = torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1},
                     new long[] {1, 1}, 1);
@@ -193,12 +220,12 @@ class KernelsTest {
             assertTrue(kernels.failure().startsWith("test conv: differs from float64"), kernels.failure());
             // wrong either way: stop rather than hand on a wrong picture
             FakeSwitch sw2 = new FakeSwitch();
-            Kernels broken = new Kernels(sw2);
+            Kernels broken = new Kernels(sw2, message -> { });
             assertThrows(Kernels.KernelException.class, () -> broken.checked("test conv", () -> right.add(Ops.s(1)),
                     out -> Kernels.checkConv(x, w, null, 1, 1, out)));
             // a right kernel is checked once per signature, then runs alone
             FakeSwitch sw3 = new FakeSwitch();
-            Kernels good = new Kernels(sw3);
+            Kernels good = new Kernels(sw3, message -> { });
             calls.set(0);
             for (int i = 0; i < 3; i++) {
                 good.checked("test conv", () -> {
@@ -221,7 +248,7 @@ class KernelsTest {
             Tensor right = torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1},
                     new long[] {1, 1}, 1);
             FakeSwitch sw = new FakeSwitch();
-            Kernels kernels = new Kernels(sw);
+            Kernels kernels = new Kernels(sw, message -> { });
             AtomicInteger calls = new AtomicInteger();
             Tensor y = kernels.checked("flaky", () -> calls.incrementAndGet() == 2 && sw.enabled()
                     ? right.add(Ops.s(1e-7)) : right.clone(), out -> Kernels.checkConv(x, w, null, 1, 1, out));

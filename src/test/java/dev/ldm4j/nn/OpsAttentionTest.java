@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * inputs, in float32 and in bf16 (which, without AMX, runs through the float32 flash kernel): self-attention
  * at the SD 1.5 64x64 level (4096 tokens), unequal query and key counts, cross-attention to 77 tokens.
  */
+@org.junit.jupiter.api.Tag("golden")
 class OpsAttentionTest {
     @ParameterizedTest
     @CsvSource({"4096, 4096, 2, 40", "1000, 2000, 3, 16", "1024, 77, 4, 32"})

@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * masks with other samplers), checked against the golden init latent and noise of the sd1-tiny img2img case:
  * seed 31, photo_64.png, posterior mean.
  */
+@org.junit.jupiter.api.Tag("golden")
 class ImageToImagePropertiesTest {
     private static final String CASE = "seeded_img2img_ddim_64x64";
     private static final String PROMPT = "a watercolor painting of a mountain lake";

@@ -27,6 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * diffusers noising variant, masked blending with the normal model), each from its params alone through the
  * pipeline the CLI uses.
  */
+@org.junit.jupiter.api.Tag("golden")
 class ImageToImageTest {
     static final String FOLDER = "sd1-tiny";
     private static StableDiffusion model;

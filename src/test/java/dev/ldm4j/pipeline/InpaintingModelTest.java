@@ -27,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The 9-channel inpainting model (sd1-tiny-inpaint): detection, UNet, conditioning and seeded runs. */
+@org.junit.jupiter.api.Tag("golden")
 class InpaintingModelTest {
     private static final String FOLDER = "sd1-tiny-inpaint";
     private static StableDiffusion model;

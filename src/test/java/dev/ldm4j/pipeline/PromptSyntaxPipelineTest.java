@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Prompt syntax through the whole pipeline: weights of 1 are no-ops; chunk counts may differ under CFG. */
+@org.junit.jupiter.api.Tag("golden")
 class PromptSyntaxPipelineTest {
     private static StableDiffusion sd;
 

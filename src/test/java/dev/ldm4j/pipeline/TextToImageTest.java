@@ -21,6 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Whole text-to-image runs through the pipeline the CLI uses, against the reference runs. */
+@org.junit.jupiter.api.Tag("golden")
 class TextToImageTest {
     private static final String PROMPT = "a photograph of an astronaut riding a horse";
     private static final Map<String, StableDiffusion> MODELS = new HashMap<>();

@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class ClipTextModelTest {
     private static final String FOLDER = "sd1-tiny";
     private static ClipTextModel model;

@@ -16,6 +16,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** The UNet's cross-attention takes the 77 * k positions of a long prompt. */
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class LongContextUNetTest {
     private static UNetModel sd1TinyUNet(SafetensorsFile ckpt) {
         UNetConfig config = new UNetConfig(4, 4, 32, new int[] {1, 2}, 2, new int[] {1, 2, 2}, 2, -1, 1, 32, false,

@@ -12,6 +12,8 @@ import dev.ldm4j.nn.Weights;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class OpenClipTextModelTest {
     private static OpenClipTextModel load(String folder, OpenClipLayer layer) {
         OpenClipTextConfig config = OpenClipTextConfig.fromMap(TextFixtures.textModelConfig(folder));

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The prompts/ golden cases: AUTOMATIC1111 chunking and emphasis on the sd1-tiny text encoder. */
+@org.junit.jupiter.api.Tag("golden")
 class WeightedPromptEncoderTest {
     private static final String FOLDER = "prompts";
     private static ClipTokenizer tokenizer;

@@ -35,6 +35,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fine-tuning the sd1-tiny fixture checkpoint (a real single-file SD 1.x layout with its config). */
+@org.junit.jupiter.api.Tag("golden")
 class FineTuneTest {
     @TempDir
     Path tmp;

@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class UNetModelTest {
     static UNetConfig sd1Tiny() {
         return new UNetConfig(4, 4, 32, new int[] {1, 2}, 2, new int[] {1, 2, 2}, 2, -1, 1, 32, false, false,

@@ -23,6 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.yaml.snakeyaml.Yaml;
 
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class AutoencoderKLTest {
     private static final String PREFIX = "first_stage_model.";
 

@@ -31,6 +31,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@org.junit.jupiter.api.extension.ExtendWith(dev.ldm4j.BothGradModes.class)
+@org.junit.jupiter.api.Tag("golden")
 class TaesdTest {
     private static final String FOLDER = "taesd";
 

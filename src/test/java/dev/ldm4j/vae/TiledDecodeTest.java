@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("golden")
 class TiledDecodeTest {
     /** A decoder without context: each latent pixel becomes an 8 x 8 block. Tiling must not change it at all. */
     private static final UnaryOperator<Tensor> LOCAL = z -> torch.upsample_nearest2d(z.narrow(1, 0, 3).tanh(),

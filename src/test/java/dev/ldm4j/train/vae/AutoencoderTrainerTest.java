@@ -31,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@org.junit.jupiter.api.Tag("golden")
 class AutoencoderTrainerTest {
     /** f = 2, 32/64 channels (GroupNorm needs multiples of 32), a 2-layer PatchGAN: ~0.3M parameters. */
     static String tinyYaml(long discStart) {
