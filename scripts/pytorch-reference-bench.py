@@ -4,7 +4,9 @@
 # fused attention). Same stages, same GFLOP counts and min/median as `ldm4j bench`.
 #
 #   apt-get install python3-torch libopenblas0-pthread     # Debian 12: PyTorch 1.13.1 on OpenBLAS
-#   /usr/bin/python3 scripts/pytorch-reference-bench.py SIZE REPEAT [unet] [decode]
+#   /usr/bin/python3 scripts/pytorch-reference-bench.py SIZE REPEAT [unet] [decode] [bf16]
+#
+# bf16: the UNet's weights and activations in bfloat16 (as `ldm4j bench --precision bf16`); the VAE stays fp32.
 import sys, time, math, torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -109,7 +111,7 @@ class UNet(nn.Module):
         half = 160
         f = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
         a = t[:, None].float() * f[None]
-        emb = s.t2(F.silu(s.t1(torch.cat([torch.cos(a), torch.sin(a)], -1))))
+        emb = s.t2(F.silu(s.t1(torch.cat([torch.cos(a), torch.sin(a)], -1).to(x.dtype))))
         hs, h = [], x
         for layers in s.inp:
             h = s.run(layers, h, emb, ctx); hs.append(h)
@@ -168,16 +170,18 @@ def bench(name, size, repeat, fn, gflop):
     print(f"{name:18s} {size:5d} min {ts[0]:8.3f} s  median {ts[len(ts)//2]:8.3f} s  {gflop / ts[0]:6.0f} GFLOP/s", flush=True)
 
 size, repeat = int(sys.argv[1]), int(sys.argv[2])
-stages = sys.argv[3:] or ["unet", "decode"]
+args = sys.argv[3:]
+dtype = torch.bfloat16 if "bf16" in args else torch.float32
+stages = [a for a in args if a != "bf16"] or ["unet", "decode"]
 h = size // 8
 px = (size / 512) ** 2
-print("torch", torch.__version__, "threads", torch.get_num_threads(), flush=True)
+print("torch", torch.__version__, "threads", torch.get_num_threads(), "unet dtype", dtype, flush=True)
 with torch.inference_mode():
     if "unet" in stages:
-        unet = UNet().eval()
+        unet = UNet().eval().to(dtype)
         print("unet parameters", sum(p.numel() for p in unet.parameters()), flush=True)
         for b in (1, 2):
-            x, t, c = torch.randn(b, 4, h, h), torch.full((b,), 500.0), torch.randn(b, 77, 768)
+            x, t, c = torch.randn(b, 4, h, h).to(dtype), torch.full((b,), 500.0), torch.randn(b, 77, 768).to(dtype)
             bench(f"unet_step_batch{b}", size, repeat, lambda: unet(x, t, c), 800 * b * px)
         del unet
     if "decode" in stages:

@@ -55,6 +55,7 @@ public final class Kernels {
     /** Rows of a linear layer projected per float64 chunk (bounds the check's memory). */
     private static final long LINEAR_CHUNK = 256;
     private static final long[] ONE = {1, 1};
+    private static final long MMAP_THRESHOLD_MAX = 32L << 20;
 
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private final OneDnnSwitch oneDnn;
@@ -194,14 +195,45 @@ public final class Kernels {
         return checked(signature, run, checker);
     }
 
+    /**
+     * The float64 check of {@code y}, then a second run, on a heap whose freed blocks of the result's size were
+     * just filled with NaN, that must give the same bits: a kernel that leaves part of its output (or of a
+     * scratch buffer it reads) unwritten shows it here, whatever the allocator happened to hand it the first
+     * time (on the QEMU-emulated machine a backward convolution read NaN from an unwritten buffer only with
+     * glibc's default malloc settings). A result whose float64 reference is not finite (a model with NaN
+     * weights) cannot be judged, and is left to the caller's own NaN handling.
+     */
     private static Check verify(Supplier<Tensor> run, Checker checker, Tensor y) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Check c = checker.apply(y);
+            if (!c.decided() || c.failure() != null) {
+                return c;
+            }
+            poisonHeap(y.nbytes());
             Tensor again = run.get();
             if (!torch.equal(y, again)) {
                 double d = toDouble(y).sub(toDouble(again)).abs().max().item().toDouble();
                 return Check.fail("two runs on the same input differ (by up to " + d + ")");
             }
-            return checker.apply(y);
+            return c;
+        }
+    }
+
+    /**
+     * Allocates blocks of these sizes (and twice them) full of NaN and frees them at once. Blocks above glibc's
+     * largest mmap threshold (32 MB) are left out: malloc maps those fresh, zeroed, and unmaps them on free.
+     */
+    static void poisonHeap(long... sizes) {
+        try (PointerScope poison = new PointerScope()) {
+            for (long bytes : sizes) {
+                for (long n : new long[] {bytes, 2 * bytes}) {
+                    if (n > MMAP_THRESHOLD_MAX) {
+                        continue;
+                    }
+                    torch.full(new long[] {Math.max(1, n / 4)}, new org.bytedeco.pytorch.Scalar(Float.NaN),
+                            Tensors.options(ScalarType.Float));
+                }
+            }
         }
     }
 
@@ -349,19 +381,15 @@ public final class Kernels {
         long k = w.size(2);
         long[] s = {stride, stride};
         long[] p = {pad, pad};
-        Tensor gx;
-        Tensor gw;
-        Tensor g;
-        try (AutoGradMode on = new AutoGradMode(true)) {
-            Tensor xg = x.detach().requires_grad_(true);
-            Tensor wg = w.detach().requires_grad_(true);
-            TensorOptional bg = bias == null ? new TensorOptional() : new TensorOptional(bias.detach());
-            Tensor y = torch.conv2d(xg, wg, bg, s, p, ONE, 1);
-            g = noise(Tensors.shape(y), 0x6a4d);
-            y.to(ScalarType.Float).mul(g).sum().backward();
-            gx = xg.grad();
-            gw = wg.grad();
+        java.util.function.Function<Tensor[], Tensor> conv = xw -> torch.conv2d(xw[0], xw[1],
+                bias == null ? new TensorOptional() : new TensorOptional(bias.detach()), s, p, ONE, 1);
+        Tensor g = noise(outShape(x, w, stride, pad), 0x6a4d);
+        Tensor[] grads = gradients(x, w, g, conv);
+        if (grads == null) {
+            return Check.fail("two backward runs on the same input differ");
         }
+        Tensor gx = grads[0];
+        Tensor gw = grads[1];
         ScalarType dtype = lowestPrecision(x, w);
         Tensor xd = toDouble(x);
         Tensor gd = toDouble(g);
@@ -396,19 +424,16 @@ public final class Kernels {
     static Check checkLinearBackward(Tensor x, Tensor w, Tensor bias) {
         long in = w.size(1);
         long out = w.size(0);
-        Tensor gx;
-        Tensor gw;
-        Tensor g;
-        try (AutoGradMode on = new AutoGradMode(true)) {
-            Tensor xg = x.detach().requires_grad_(true);
-            Tensor wg = w.detach().requires_grad_(true);
-            TensorOptional bg = bias == null ? new TensorOptional() : new TensorOptional(bias.detach());
-            Tensor y = torch.linear(xg, wg, bg);
-            g = noise(Tensors.shape(y), 0x11ea);
-            y.to(ScalarType.Float).mul(g).sum().backward();
-            gx = xg.grad();
-            gw = wg.grad();
+        long[] yShape = Tensors.shape(x);
+        yShape[yShape.length - 1] = out;
+        Tensor g = noise(yShape, 0x11ea);
+        Tensor[] grads = gradients(x, w, g, xw -> torch.linear(xw[0], xw[1],
+                bias == null ? new TensorOptional() : new TensorOptional(bias.detach())));
+        if (grads == null) {
+            return Check.fail("two backward runs on the same input differ");
         }
+        Tensor gx = grads[0];
+        Tensor gw = grads[1];
         ScalarType dtype = lowestPrecision(x, w);
         Tensor x2 = toDouble(x.reshape(-1, in));
         Tensor g2d = toDouble(g.reshape(-1, out));
@@ -429,6 +454,42 @@ public final class Kernels {
         return both(cw, compare(gxd.matmul(q), g2d.matmul(wd.matmul(q)), g2d.abs().matmul(sumOver(wd.abs(), 1)),
                 g2d.square().matmul(sumOver(wd.square(), 1)), sumOver(gxd.square(), 1).sqrt(), out, dtype,
                 "input gradient"));
+    }
+
+    /**
+     * d/dx and d/dw of sum(layer(x, w) * g) through libtorch's backward kernels (and autocast, if on), twice,
+     * the second time on a NaN-poisoned heap; null when the two differ.
+     */
+    private static Tensor[] gradients(Tensor x, Tensor w, Tensor g, java.util.function.Function<Tensor[], Tensor> layer) {
+        Tensor[] first = null;
+        for (int run = 0; run < 2; run++) {
+            if (run == 1) {
+                poisonHeap(x.nbytes(), w.nbytes(), g.nbytes());
+            }
+            try (AutoGradMode on = new AutoGradMode(true)) {
+                Tensor xg = x.detach().requires_grad_(true);
+                Tensor wg = w.detach().requires_grad_(true);
+                layer.apply(new Tensor[] {xg, wg}).to(ScalarType.Float).mul(g).sum().backward();
+                Tensor[] grads = {xg.grad(), wg.grad()};
+                if (first == null) {
+                    first = grads;
+                } else if (!sameBits(first[0], grads[0]) || !sameBits(first[1], grads[1])) {
+                    return null;
+                }
+            }
+        }
+        return first;
+    }
+
+    /** Equal, or not finite at all (then the float64 comparison judges the first run). */
+    private static boolean sameBits(Tensor a, Tensor b) {
+        return torch.equal(a, b) || !torch.isfinite(a).all().item().toBool();
+    }
+
+    private static long[] outShape(Tensor x, Tensor w, long stride, long pad) {
+        long k = w.size(2);
+        return new long[] {x.size(0), w.size(0), (x.size(2) + 2 * pad - k) / stride + 1,
+            (x.size(3) + 2 * pad - k) / stride + 1};
     }
 
     /** d/dw of sum(conv(x, w) * g) for w of {@code shape}, in float64. */

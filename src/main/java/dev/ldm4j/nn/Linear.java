@@ -51,9 +51,10 @@ public final class Linear {
         long in = weight.size(1);
         long out = weight.size(0);
         long rows = x.numel() / in;
-        // [rows, in] row-major is the channels-last layout of an NCHW tensor [1, in, 1, rows].
+        // [rows, in] row-major is the channels-last layout of an NCHW tensor [1, in, 1, rows]; the public
+        // conv2d (not the internal mkldnn op) lets libtorch pick the backend that supports that layout
         Tensor image = x.reshape(1, 1, rows, in).permute(0, 3, 1, 2);
-        Tensor y = torch.mkldnn_convolution(image, weight1x1, b, ZERO, ONE, ONE, 1);
+        Tensor y = torch.conv2d(image, weight1x1, b, ONE, ZERO, ONE, 1);
         long[] shape = x.sizes().vec().get();
         shape[shape.length - 1] = out;
         return y.permute(0, 2, 3, 1).reshape(shape);

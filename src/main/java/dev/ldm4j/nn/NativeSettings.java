@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  *       slower on 2 cores).</li>
  *   <li>libtorch's intra-op threads = the cores the JVM sees (unless {@code OMP_NUM_THREADS} is set):
  *       libtorch counts physical cores from the CPU topology, which some VMs hide, and then runs on one.</li>
+ *   <li>{@code LDM4J_ONEDNN=off}: libtorch's own kernels instead of oneDNN's from the start (what a failed
+ *       {@link Kernels} check switches to).</li>
  *   <li>NNPACK off: ldm4j never wants it (oneDNN or libtorch's own kernels run every convolution), and on a
  *       CPU whose caches it cannot read libtorch logs "Could not initialize NNPACK" at every convolution.</li>
  * </ul>
@@ -67,6 +69,10 @@ final class NativeSettings {
     static void afterLoad() {
         Map<String, String> env = System.getenv();
         torch.globalContext().setUserEnabledNNPACK(false);
+        if ("off".equals(env.get("LDM4J_ONEDNN"))) {
+            // what a failed kernel check switches to, on request (to measure it, or to distrust oneDNN)
+            torch.globalContext().setUserEnabledMkldnn(false);
+        }
         if (!env.containsKey("OPENBLAS_NUM_THREADS")) {
             openblas_nolapack.blas_set_num_threads(1);
         }

@@ -148,6 +148,8 @@ public final class Tensors {
         Tensor c = t.to(ScalarType.Float).contiguous();
         float[] out = new float[(int) c.numel()];
         new FloatPointer(c.data_ptr()).get(out);
+        // c owns the memory just read: outside a PointerScope the GC could free it once c looks unused
+        java.lang.ref.Reference.reachabilityFence(c);
         return out;
     }
 
@@ -155,6 +157,7 @@ public final class Tensors {
         Tensor c = t.to(ScalarType.Long).contiguous();
         long[] out = new long[(int) c.numel()];
         new LongPointer(c.data_ptr()).get(out);
+        java.lang.ref.Reference.reachabilityFence(c);
         return out;
     }
 

@@ -6,7 +6,6 @@ import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -28,8 +27,10 @@ final class OpenClipAttention {
     }
 
     Tensor forward(Tensor x) {
-        TensorVector qkv = Kernels.linear(x, inProjWeight, inProjBias.get(), null).chunk(3, -1);
-        Tensor o = Ops.attention(qkv.get(0), qkv.get(1), qkv.get(2), heads, true);
+        // q, k, v by narrow (owned views), not chunk (references into a vector the GC may free first)
+        Tensor qkv = Kernels.linear(x, inProjWeight, inProjBias.get(), null);
+        long d = qkv.size(-1) / 3;
+        Tensor o = Ops.attention(qkv.narrow(-1, 0, d), qkv.narrow(-1, d, d), qkv.narrow(-1, 2 * d, d), heads, true);
         return outProj.forward(o);
     }
 }

@@ -5,7 +5,6 @@ import dev.ldm4j.nn.Linear;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Weights;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 
 /** Self-attention, cross-attention and a GEGLU feed-forward, each pre-LayerNorm with a residual. */
 final class BasicTransformerBlock {
@@ -34,9 +33,11 @@ final class BasicTransformerBlock {
         Tensor n1 = norm1.forward(x);
         x = x.add(attn1.forward(n1, attn1OnContext ? context : n1));
         x = x.add(attn2.forward(norm2.forward(x), context));
-        // GEGLU: the first half of the projection is the value, the second half the gate
-        TensorVector halves = ffProj.forward(norm3.forward(x)).chunk(2, -1);
-        Tensor ff = halves.get(0).mul(Ops.gelu(halves.get(1)));
+        // GEGLU: the first half of the projection is the value, the second half the gate. Views by narrow,
+        // not chunk: a TensorVector's elements are references into it, dangling once the vector is collected
+        Tensor proj = ffProj.forward(norm3.forward(x));
+        long half = proj.size(-1) / 2;
+        Tensor ff = proj.narrow(-1, 0, half).mul(Ops.gelu(proj.narrow(-1, half, half)));
         return x.add(ffOut.forward(ff));
     }
 }

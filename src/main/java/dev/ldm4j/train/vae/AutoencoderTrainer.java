@@ -243,12 +243,15 @@ public final class AutoencoderTrainer {
     private double adaptiveWeight(Tensor rec, Tensor gen) {
         Tensor last = vaeParams.get(LAST_LAYER);
         TensorVector w = new TensorVector(last);
-        Tensor recGrad = torch.grad(new TensorVector(rec), w, new TensorVector(), new BoolOptional(true), false,
-                false).get(0);
-        Tensor genGrad = torch.grad(new TensorVector(gen), w, new TensorVector(), new BoolOptional(true), false,
-                false).get(0);
-        double r = recGrad.norm().item().toDouble();
-        double g = genGrad.norm().item().toDouble();
+        // a TensorVector's get is a reference into the vector: read it while the vector is surely alive
+        TensorVector recGrads = torch.grad(new TensorVector(rec), w, new TensorVector(), new BoolOptional(true), false,
+                false);
+        TensorVector genGrads = torch.grad(new TensorVector(gen), w, new TensorVector(), new BoolOptional(true), false,
+                false);
+        double r = recGrads.get(0).norm().item().toDouble();
+        double g = genGrads.get(0).norm().item().toDouble();
+        java.lang.ref.Reference.reachabilityFence(recGrads);
+        java.lang.ref.Reference.reachabilityFence(genGrads);
         return Math.max(0, Math.min(1e4, r / (g + 1e-4)));
     }
 
