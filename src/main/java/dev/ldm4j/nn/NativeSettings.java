@@ -14,10 +14,12 @@ import org.slf4j.LoggerFactory;
  * sets nothing). A setting the user made in the environment wins every time.
  *
  * <ul>
- *   <li>glibc malloc ({@code mallopt}; skipped where any {@code MALLOC_*} variable is set or
+ *   <li>glibc malloc ({@code mallopt}; each setting unless its {@code MALLOC_*} variable is set, none with
  *       {@code LDM4J_MALLOC=default}): one arena, no trimming, a 32 MB mmap threshold, 512 MB of top padding.
  *       Without it freed activation buffers go back to the kernel and are faulted in again zeroed by the next
- *       op: 18-24% of a UNet step was page faults on 2 cores (docs/benchmarks.md).</li>
+ *       op: 18-24% of a UNet step was page faults on 2 cores (docs/benchmarks.md). The arena limit only binds
+ *       threads that have not allocated yet: the JVM's main thread already has its own arena, so
+ *       {@code MALLOC_ARENA_MAX=1} in the environment (the launcher sets it) is still worth 20-25%.</li>
  *   <li>OpenBLAS one thread (unless {@code OPENBLAS_NUM_THREADS} is set): libtorch runs its ops on an
  *       OpenMP pool; OpenBLAS's own threads on top of it fight for the same cores (an fp32 UNet step 2-3x
  *       slower on 2 cores).</li>
@@ -48,21 +50,27 @@ final class NativeSettings {
     /** Before libtorch is loaded: the allocator settings, which glibc applies to the arenas made from now on. */
     static void beforeLoad() {
         Map<String, String> env = System.getenv();
-        if ("default".equals(env.get("LDM4J_MALLOC")) || env.keySet().stream().anyMatch(k -> k.startsWith("MALLOC_"))
-                || !System.getProperty("os.name", "").startsWith("Linux")) {
+        if ("default".equals(env.get("LDM4J_MALLOC")) || !System.getProperty("os.name", "").startsWith("Linux")) {
             return;
         }
         try {
             LibC c = Native.load("c", LibC.class);
-            // -1 switches trimming off (glibc takes the int as size_t); the mmap threshold is glibc's maximum
-            boolean ok = c.mallopt(M_ARENA_MAX, 1) == 1 & c.mallopt(M_TRIM_THRESHOLD, -1) == 1
-                    & c.mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 & c.mallopt(M_TOP_PAD, 512 << 20) == 1;
+            // each setting unless the environment made it; -1 switches trimming off (glibc reads the int as
+            // size_t), 32 MB is glibc's largest mmap threshold
+            boolean ok = set(c, env, "MALLOC_ARENA_MAX", M_ARENA_MAX, 1)
+                    & set(c, env, "MALLOC_TRIM_THRESHOLD_", M_TRIM_THRESHOLD, -1)
+                    & set(c, env, "MALLOC_MMAP_THRESHOLD_", M_MMAP_THRESHOLD, 32 << 20)
+                    & set(c, env, "MALLOC_TOP_PAD_", M_TOP_PAD, 512 << 20);
             if (!ok) {
                 LOG.debug("glibc refused some malloc settings; running with its defaults for those");
             }
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             LOG.debug("no glibc mallopt here ({}); malloc keeps its defaults", e.toString());
         }
+    }
+
+    private static boolean set(LibC c, Map<String, String> env, String variable, int param, int value) {
+        return env.containsKey(variable) || c.mallopt(param, value) == 1;
     }
 
     /** After libtorch is loaded. */
