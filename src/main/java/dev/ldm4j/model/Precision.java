@@ -2,6 +2,7 @@ package dev.ldm4j.model;
 
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.CpuFeatures;
+import dev.ldm4j.nn.Kernels;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -43,7 +44,8 @@ public enum Precision {
 
     /**
      * The default for a UNet of {@code unetParams} parameters on this CPU: bf16 where the CPU computes it
-     * natively (AVX512-BF16 or AMX) and the model is large enough to profit, fp32 otherwise.
+     * natively (AVX512-BF16 or AMX), oneDNN's bf16 kernels pass their check here and the model is large
+     * enough to profit, fp32 otherwise.
      */
     public static Precision auto(long unetParams) {
         return auto(unetParams, ComputeDevice.CPU);
@@ -54,6 +56,10 @@ public enum Precision {
         if (unetParams < HALF_PRECISION_MIN_PARAMS) {
             return FP32;
         }
-        return device == ComputeDevice.CUDA ? FP16 : CpuFeatures.bf16() ? BF16 : FP32;
+        if (device == ComputeDevice.CUDA) {
+            return FP16;
+        }
+        // the flag says the CPU has bf16 instructions; the check says oneDNN's bf16 kernels are right here
+        return CpuFeatures.bf16() && Kernels.halfPrecisionWorks(BF16.type) ? BF16 : FP32;
     }
 }

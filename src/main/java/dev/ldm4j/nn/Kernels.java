@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -91,6 +92,46 @@ public final class Kernels {
         };
     }
 
+    /**
+     * Thrown when a half-precision kernel was wrong and oneDNN has just been switched off: libtorch's own
+     * half-precision convolutions and matmuls are scalar code (a bf16 SD 1.5 step at 256 px: 103 s instead of
+     * 0.9), so the request is better run again in float32 than finished this way.
+     */
+    public static final class HalfPrecisionUnavailable extends RuntimeException {
+        HalfPrecisionUnavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** The exception a wrong half-precision kernel raises, for tests of what catches it. */
+    public static HalfPrecisionUnavailable halfPrecisionUnavailableForTest(String why) {
+        return new HalfPrecisionUnavailable(why);
+    }
+
+    /**
+     * Whether half precision ({@code dtype}) can run fast and right here: oneDNN is on, and a convolution and a
+     * linear layer of SD's shapes in that dtype pass their check (run now, once per process; a failure switches
+     * oneDNN off like any other).
+     */
+    public static boolean halfPrecisionWorks(ScalarType dtype) {
+        Torch.load();
+        if (!oneDnnEnabled()) {
+            return false;
+        }
+        try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
+            // SD 1.5's first level: a 320-channel 3x3 convolution (batch 2, as a guided step) and a 320 -> 1280
+            // linear layer over its tokens
+            Tensor x = noise(new long[] {2, 320, 16, 16}, 1).to(dtype);
+            Tensor cw = noise(new long[] {320, 320, 3, 3}, 2).mul(Ops.s(0.02)).to(dtype);
+            conv2d(x, cw, new TensorOptional(), 1, 1);
+            Tensor lw = noise(new long[] {1280, 320}, 3).mul(Ops.s(0.05)).to(dtype);
+            linear(x.permute(0, 2, 3, 1).reshape(2, 256, 320), lw, null, null);
+        } catch (HalfPrecisionUnavailable e) {
+            return false;
+        }
+        return oneDnnEnabled();
+    }
+
     /** Thrown when neither oneDNN nor libtorch's own kernels give the float64 reference's numbers. */
     public static final class KernelException extends RuntimeException {
         KernelException(String message) {
@@ -162,6 +203,12 @@ public final class Kernels {
         return PROCESS.checked(key, q.nbytes(), run, o -> checkAttention(q, k, v, causal, o));
     }
 
+    private static boolean halfPrecision(Tensor y) {
+        ScalarType t = Tensors.scalarType(y);
+        return t == ScalarType.BFloat16 || t == ScalarType.Half
+                || torch.is_autocast_enabled(org.bytedeco.pytorch.global.torch.DeviceType.CPU);
+    }
+
     /** Whether autograd will run this layer's backward kernels: grad mode, and something to differentiate. */
     private static boolean backwardWillRun(Tensor x, Tensor weight) {
         return GradMode.is_enabled() && (x.requires_grad() || weight.requires_grad());
@@ -205,6 +252,9 @@ public final class Kernels {
                     + "): " + signature + ": " + c.failure() + "; no kernel left to fall back to");
         }
         disableOneDnn(signature + ": " + c.failure());
+        if (halfPrecision(y)) {
+            throw new HalfPrecisionUnavailable(signature + ": " + c.failure());
+        }
         return checked(signature, outBytes, run, checker);
     }
 

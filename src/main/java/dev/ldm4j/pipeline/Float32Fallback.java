@@ -1,6 +1,9 @@
 package dev.ldm4j.pipeline;
 
+import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.Kernels;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Half precision can overflow on some models and prompts; a NaN latent decodes to a black image. A result
  * with NaN or Inf from a half-precision model is thrown away and the request re-run on the model's float32
- * copy, with a warning, rather than writing a black image.
+ * copy, with a warning, rather than writing a black image. The same when a half-precision kernel is found
+ * wrong on this CPU ({@link Kernels.HalfPrecisionUnavailable}): the fast half-precision kernels are oneDNN's.
  */
 final class Float32Fallback {
     private static final Logger LOG = LoggerFactory.getLogger(Float32Fallback.class);
@@ -16,7 +20,19 @@ final class Float32Fallback {
     private Float32Fallback() {}
 
     static GenerationResult run(StableDiffusion model, Function<StableDiffusion, GenerationResult> request) {
-        GenerationResult result = request.apply(model);
+        if (model.precision() != Precision.FP32 && model.float32() != model && !Kernels.oneDnnEnabled()
+                && model.device() == ComputeDevice.CPU) {
+            // oneDNN was found wrong here earlier: libtorch's own half-precision kernels are scalar code
+            return request.apply(model.float32());
+        }
+        GenerationResult result;
+        try {
+            result = request.apply(model);
+        } catch (Kernels.HalfPrecisionUnavailable e) {
+            LOG.warn("{} needs oneDNN, which computes wrong results on this CPU; running the request in float32",
+                    model.precision().cliName());
+            return request.apply(model.float32());
+        }
         if (finite(result)) {
             return result;
         }

@@ -283,6 +283,17 @@ class KernelsTest {
     }
 
     @Test
+    void bf16IsCheckedBeforeItBecomesTheDefault() {
+        // bf16 is only "working" with oneDNN on (libtorch's own bf16 kernels are scalar), and a failed probe
+        // says why oneDNN went off
+        boolean works = Kernels.halfPrecisionWorks(ScalarType.BFloat16);
+        assertEquals(works, Kernels.oneDnnEnabled());
+        if (!works) {
+            assertNotNull(Kernels.oneDnnFailure());
+        }
+    }
+
+    @Test
     void rowsSpreadOverTheImage() {
         assertEquals(java.util.List.of(0L, 1L, 2L), Arrays.stream(Kernels.spread(3, 16)).boxed().toList());
         long[] rows = Kernels.spread(512, 16);

@@ -54,4 +54,29 @@ class Float32FallbackTest {
         assertEquals(Precision.FP32, half.float32().precision());
         assertFalse(half.float32() == half);
     }
+
+    /**
+     * A half-precision kernel found wrong mid-request (oneDNN then off, libtorch's own bf16 kernels scalar code):
+     * the request runs again in float32, exactly as a float32 request would.
+     */
+    @Test
+    void aWrongHalfPrecisionKernelRerunsTheRequestInFloat32() {
+        Path model = Fixtures.path("sd1-tiny/model.safetensors");
+        Path config = Fixtures.path("sd1-tiny/config.yaml");
+        StableDiffusion half = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+                Precision.BF16, Precision.FP32));
+        GenerationRequest r = new GenerationRequest("an apple", "", 64, 64, 3, 7.5, "ddim", "discrete", 0, 1, 1, 0);
+        java.util.List<Precision> ran = new java.util.ArrayList<>();
+        try (GenerationResult result = Float32Fallback.run(half, m -> {
+                ran.add(m.precision());
+                if (m.precision() == Precision.BF16) {
+                    throw dev.ldm4j.nn.Kernels.halfPrecisionUnavailableForTest("conv2d BFloat16[2, 32, 8, 8]");
+                }
+                return new TextToImage(m).generate(r, StepListener.NONE);
+            });
+             GenerationResult fromFull = new TextToImage(half.float32()).generate(r, StepListener.NONE)) {
+            assertEquals(java.util.List.of(Precision.BF16, Precision.FP32), ran);
+            assertClose(fromFull.latents(), result.latents(), 0.0, "the float32 rerun");
+        }
+    }
 }
