@@ -253,7 +253,8 @@ public final class Kernels {
         }
         disableOneDnn(signature + ": " + c.failure());
         if (halfPrecision(y)) {
-            throw new HalfPrecisionUnavailable(signature + ": " + c.failure());
+            throw new HalfPrecisionUnavailable("half precision needs oneDNN, which computes wrong results on this CPU ("
+                    + signature + ": " + c.failure() + "); run in float32 (--precision fp32)");
         }
         return checked(signature, outBytes, run, checker);
     }
