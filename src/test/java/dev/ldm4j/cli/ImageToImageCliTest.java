@@ -34,23 +34,7 @@ class ImageToImageCliTest {
 
     /** The command line of a manifest case's params (sd.cpp spellings), writing to {@code out}. */
     static List<String> caseArgs(String folder, String id, Path out) {
-        var p = Fixtures.caseOf(folder, id).path("params");
-        List<String> a = new ArrayList<>(List.of("generate",
-                "-m", Fixtures.path(folder + "/" + p.path("checkpoint").asText()).toString(),
-                "--config", Fixtures.path(folder + "/" + p.path("config").asText()).toString(),
-                "-p", p.path("prompt").asText(), "-n", p.path("negative_prompt").asText(),
-                "-s", p.path("seed").asText(), "--steps", p.path("steps").asText(),
-                "--sampling-method", p.path("sampler").asText(), "--scheduler", p.path("scheduler").asText(),
-                "--cfg-scale", p.path("cfg_scale").asText(),
-                "-i", Fixtures.path(folder + "/" + p.path("init_img").asText()).toString(),
-                "-o", out.toString()));
-        if (p.has("mask")) {
-            a.addAll(List.of("--mask", Fixtures.path(folder + "/" + p.path("mask").asText()).toString()));
-        }
-        if (p.has("strength")) {
-            a.addAll(List.of("--strength", p.path("strength").asText()));
-        }
-        return a;
+        return SeededCasesCliTest.paramsArgs(folder, id, out);
     }
 
     /**

@@ -48,10 +48,22 @@ class SeededCasesCliTest {
         return out.stream();
     }
 
-    /** The CLI arguments of a case: its params in stable-diffusion.cpp's spellings, writing to {@code out}. */
+    /**
+     * The CLI arguments of a case: its params in stable-diffusion.cpp's spellings, writing to {@code out}, plus
+     * the fixture's choice of the posterior mean where its implied settings say so.
+     */
     static List<String> args(String folder, String id, Path out) {
-        JsonNode c = Fixtures.caseOf(folder, id);
-        JsonNode p = c.path("params");
+        List<String> a = paramsArgs(folder, id, out);
+        if (Fixtures.caseOf(folder, id).path("implied_settings").path("vae_encoding").asText()
+                .startsWith("posterior MEAN")) {
+            a.addAll(List.of("--vae-encoding", "mean"));
+        }
+        return a;
+    }
+
+    /** The CLI arguments of a case's params alone (stable-diffusion.cpp's spellings), writing to {@code out}. */
+    static List<String> paramsArgs(String folder, String id, Path out) {
+        JsonNode p = Fixtures.caseOf(folder, id).path("params");
         List<String> a = new ArrayList<>(List.of("generate",
                 "-m", Fixtures.path(folder + "/" + p.path("checkpoint").asText()).toString(),
                 "--config", Fixtures.path(folder + "/" + p.path("config").asText()).toString(),
@@ -73,9 +85,6 @@ class SeededCasesCliTest {
         }
         if (p.has("clip_skip")) {
             a.addAll(List.of("--clip-skip", p.path("clip_skip").asText()));
-        }
-        if (c.path("implied_settings").path("vae_encoding").asText().startsWith("posterior MEAN")) {
-            a.addAll(List.of("--vae-encoding", "mean"));
         }
         return a;
     }

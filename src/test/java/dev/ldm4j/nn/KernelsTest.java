@@ -51,6 +51,11 @@ class KernelsTest {
         }
     }
 
+    /** libtorch's 3x3 convolution, stride 1, padding 1, no bias. */
+    static Tensor conv3x3(Tensor x, Tensor w) {
+        return torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
+    }
+
     static double maxAbs(Tensor t) {
         return t.abs().max().item().toDouble();
     }
@@ -208,8 +213,7 @@ class KernelsTest {
             FakeSwitch sw = new FakeSwitch();
             Kernels kernels = new Kernels(sw, message -> { });
             AtomicInteger calls = new AtomicInteger();
-            Tensor right = torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1},
-                    new long[] {1, 1}, 1);
+            Tensor right = conv3x3(x, w);
             Tensor y = kernels.checked("test conv", 0, () -> {
                 calls.incrementAndGet();
                 return sw.enabled() ? right.add(Ops.s(1)) : right.clone();
@@ -249,8 +253,7 @@ class KernelsTest {
         try (PointerScope scope = new PointerScope(); InferenceMode guard = new InferenceMode()) {
             Tensor x = input(15, ScalarType.Float, 1, 16, 32, 32);
             Tensor w = input(16, ScalarType.Float, 64, 16, 3, 3);
-            Tensor right = torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {1, 1},
-                    new long[] {1, 1}, 1);
+            Tensor right = conv3x3(x, w);
             FakeSwitch sw = new FakeSwitch();
             Kernels kernels = new Kernels(sw, message -> { });
             Tensor y = kernels.checked("half-written", right.nbytes(), () -> {
