@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
  * with NaN or Inf from a half-precision model is thrown away and the request re-run on the model's float32
  * copy, with a warning, rather than writing a black image. The same when a half-precision kernel is found
  * wrong on this CPU ({@link Kernels.HalfPrecisionUnavailable}): the fast half-precision kernels are oneDNN's.
+ * A float32 request during which oneDNN was switched off is run once more, all on the same kernels, so that a
+ * seed gives the same pixels in the first request of a process as in every later one.
  */
 final class Float32Fallback {
     private static final Logger LOG = LoggerFactory.getLogger(Float32Fallback.class);
@@ -25,6 +27,7 @@ final class Float32Fallback {
             // oneDNN was found wrong here earlier: libtorch's own half-precision kernels are scalar code
             return request.apply(model.float32());
         }
+        boolean oneDnnBefore = Kernels.oneDnnEnabled();
         GenerationResult result;
         try {
             result = request.apply(model);
@@ -32,6 +35,12 @@ final class Float32Fallback {
             LOG.warn("{} needs oneDNN, which computes wrong results on this CPU; running the request in float32",
                     model.precision().cliName());
             return request.apply(model.float32());
+        }
+        if (oneDnnBefore && !Kernels.oneDnnEnabled()) {
+            // oneDNN was switched off part-way: the steps before used its (checked) kernels, the rest
+            // libtorch's, whose last bits differ; run again so that this result equals every later one
+            result.close();
+            result = request.apply(model);
         }
         if (finite(result)) {
             return result;
