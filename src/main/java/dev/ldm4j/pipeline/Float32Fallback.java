@@ -22,8 +22,8 @@ final class Float32Fallback {
     private Float32Fallback() {}
 
     static GenerationResult run(StableDiffusion model, Function<StableDiffusion, GenerationResult> request) {
-        if (model.precision() != Precision.FP32 && model.float32() != model && !Kernels.oneDnnEnabled()
-                && model.device() == ComputeDevice.CPU) {
+        // (model.float32() loads a second model: ask it only once a half-precision run is known to be wrong)
+        if (model.precision() != Precision.FP32 && model.device() == ComputeDevice.CPU && !Kernels.oneDnnEnabled()) {
             // oneDNN was found wrong here earlier: libtorch's own half-precision kernels are scalar code
             return request.apply(model.float32());
         }
