@@ -60,10 +60,7 @@ class CliTest {
         RgbImage mine = Images.readRgb(out);
         RgbImage golden = Images.readRgb(Fixtures.path("sd1-tiny/cases/seeded_ddim_64x64_0.png"));
         int levels = Fixtures.caseOf("sd1-tiny", "seeded_ddim_64x64").path("tolerance").path("png_max_abs_levels").asInt();
-        int max = 0;
-        for (int i = 0; i < mine.pixels().length; i++) {
-            max = Math.max(max, Math.abs((mine.pixels()[i] & 0xff) - (golden.pixels()[i] & 0xff)));
-        }
+        int max = SeededCasesCliTest.levelsOff(mine, golden);
         assertTrue(max <= levels, "PNG differs from the golden image by " + max + " levels");
         String params = Images.readText(out).get("parameters");
         assertTrue(params.startsWith(PROMPT + "\nSteps: 10, Sampler: DDIM, Schedule type: Uniform, CFG scale: 7.5, "

@@ -61,10 +61,7 @@ class ImageToImageCliTest {
         RgbImage mine = Images.readRgb(out);
         RgbImage golden = Images.readRgb(Fixtures.path(folder + "/cases/" + id + "_0.png"));
         int levels = Fixtures.caseOf(folder, id).path("tolerance").path("png_max_abs_levels").asInt();
-        int max = 0;
-        for (int i = 0; i < mine.pixels().length; i++) {
-            max = Math.max(max, Math.abs((mine.pixels()[i] & 0xff) - (golden.pixels()[i] & 0xff)));
-        }
+        int max = SeededCasesCliTest.levelsOff(mine, golden);
         assertTrue(max <= levels, id + ": PNG differs from the golden image by " + max + " levels");
         String text = Images.readText(out).get("parameters");
         assertTrue(text.contains("Size: 64x64, Model: model, " + params), text);

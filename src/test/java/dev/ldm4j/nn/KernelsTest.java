@@ -29,13 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class KernelsTest {
     /** Deterministic inputs that do not touch libtorch's generator. */
     static Tensor input(long seed, ScalarType dtype, long... shape) {
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
-        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        float[] v = new float[(int) n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        return Tensors.fromFloats(v, shape).to(dtype);
+        return Kernels.noise(shape, seed).to(dtype);
     }
 
     /** Given tensors as a model's parameters. */
