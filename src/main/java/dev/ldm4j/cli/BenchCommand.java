@@ -9,6 +9,7 @@ import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
@@ -25,8 +26,8 @@ import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -131,7 +132,7 @@ final class BenchCommand implements Runnable {
                     Tensor t = torch.full(new long[] {b}, new org.bytedeco.pytorch.Scalar(500.0),
                             new org.bytedeco.pytorch.TensorOptions(ScalarType.Float));
                     Tensor ctx = torch.randn(b, 77, 768);
-                    rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, ctx)));
+                    rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, Conditioning.crossAttn(ctx))));
                 }
                 if (stages.contains("decode")) {
                     Tensor z = torch.randn(1, 4, h, h);

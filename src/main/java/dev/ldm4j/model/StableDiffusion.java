@@ -18,6 +18,7 @@ import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.text.OpenClipTextModel;
 import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.text.WeightedPromptEncoder;
+import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.Posterior;
@@ -30,15 +31,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,7 +257,7 @@ public final class StableDiffusion {
             Tensor ctx = torch.full(new long[] {1, 2, unet.config().contextDim()}, new Scalar(0.5),
                     Tensors.options(ScalarType.Float));
             Tensor t = Tensors.fromFloats(new float[] {999f}, 1);
-            double mean = unet.forward(x, t, ctx).sub(x).mean().item().toDouble();
+            double mean = unet.forward(x, t, Conditioning.crossAttn(ctx)).sub(x).mean().item().toDouble();
             boolean v = mean < -1;
             LOG.info("SD 2.x without a config: UNet probe mean(out - x) = {} -> {}-prediction",
                     String.format("%.3f", mean), v ? "v" : "eps");

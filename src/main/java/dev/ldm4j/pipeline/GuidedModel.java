@@ -6,7 +6,7 @@ import dev.ldm4j.sampling.Guidance;
 import dev.ldm4j.sampling.ModelFn;
 import dev.ldm4j.sampling.Sampler;
 import dev.ldm4j.sampling.Samplers;
-import dev.ldm4j.unet.UNetModel;
+import dev.ldm4j.unet.Conditioning;
 import java.util.Collections;
 import org.bytedeco.pytorch.Tensor;
 
@@ -26,36 +26,43 @@ final class GuidedModel {
         return s;
     }
 
-    /**
-     * The guided model of a request: prompt and negative prompt encoded once, one UNet call on the doubled batch
-     * [uncond, cond] per evaluation (the conditional batch alone at cfg scale 1).
-     *
-     * @param concat null, or extra UNet input channels [B, c, h, w] appended to the latent (an inpainting model's
-     *     mask and masked-image latent); both guidance branches see the same channels, as in the reference
-     */
-    static ModelFn of(StableDiffusion model, GenerationRequest r, Tensor concat) {
-        UNetModel unet = model.unet();
-        Tensor cond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip());
-        if (r.cfgScale() == 1.0) {
-            // guidance at scale 1 is the conditional output alone: skip the unconditional half
-            return (x, t) -> unet.forward(withConcat(x, concat), t, cond);
-        }
-        Tensor uncond = model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip());
-        if (uncond.size(1) != cond.size(1)) {
-            // prompt and negative prompt of different chunk counts: two UNet calls, as AUTOMATIC1111 does
-            // by default, rather than padding one of them (which changes the image)
-            return (x, t) -> {
-                Tensor xc = withConcat(x, concat);
-                Tensor u = unet.forward(xc, t, uncond);
-                return u.add(unet.forward(xc, t, cond).sub(u), Ops.s(r.cfgScale()));
-            };
-        }
-        Tensor context = Ops.cat(0, uncond, cond);
-        Tensor doubledConcat = concat == null ? null : Guidance.twice(concat);
-        return Guidance.cfg((x, t) -> unet.forward(withConcat(x, doubledConcat), t, context), r.cfgScale());
+    /** The UNet as guidance sees it: the output for latents, timesteps and a conditioning. */
+    @FunctionalInterface
+    interface ConditionedModel {
+        Tensor apply(Tensor x, Tensor t, Conditioning c);
     }
 
-    private static Tensor withConcat(Tensor x, Tensor concat) {
-        return concat == null ? x : Ops.cat(1, x, concat);
+    /**
+     * The guided model of a request: prompt and negative prompt encoded once (the negative one only when the
+     * scale is not 1), with {@code concat} as both branches' extra input channels (an inpainting model's mask
+     * and masked-image latent, as in the reference), or null.
+     */
+    static ModelFn of(StableDiffusion model, GenerationRequest r, Tensor concat) {
+        Conditioning cond = Conditioning.crossAttn(
+                model.encodePrompts(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip())).withConcat(concat);
+        Conditioning uncond = r.cfgScale() == 1.0 ? null : Conditioning.crossAttn(
+                model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip()))
+                .withConcat(concat);
+        return guided(model.unet()::forward, cond, uncond, r.cfgScale());
+    }
+
+    /**
+     * Classifier-free guidance u + scale * (c - u): one model call on the doubled batch [uncond, cond] per
+     * evaluation; the conditional call alone at scale 1 ({@code uncond} may then be null); two calls where the
+     * two conditionings cannot share a batch (prompt and negative prompt of different chunk counts, as
+     * AUTOMATIC1111 does by default, rather than padding one of them, which changes the image).
+     */
+    static ModelFn guided(ConditionedModel model, Conditioning cond, Conditioning uncond, double scale) {
+        if (scale == 1.0) {
+            return (x, t) -> model.apply(x, t, cond);
+        }
+        if (!uncond.stacksWith(cond)) {
+            return (x, t) -> {
+                Tensor u = model.apply(x, t, uncond);
+                return u.add(model.apply(x, t, cond).sub(u), Ops.s(scale));
+            };
+        }
+        Conditioning both = Conditioning.stack(uncond, cond);
+        return Guidance.cfg((x, t) -> model.apply(x, t, both), scale);
     }
 }

@@ -5,7 +5,7 @@
  *
  * <pre>{@code
  * NoiseSchedule schedule = NoiseSchedule.fromAlphasCumprod(checkpointAlphasCumprod);
- * ModelFn model = Guidance.cfg((x, t) -> unet.forward(x, t, uncondThenCondContext), cfgScale);
+ * ModelFn model = Guidance.cfg((x, t) -> unet.forward(x, t, uncondThenCond), cfgScale);
  * Denoiser denoiser = new Denoiser(model, Prediction.EPS, schedule);
  * Sampler sampler = Samplers.byName("dpm++2m");
  * Plan plan = sampler.plan(schedule, Scheduler.byName("karras"), steps);

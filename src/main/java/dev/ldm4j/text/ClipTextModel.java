@@ -66,6 +66,7 @@ public final class ClipTextModel implements TextEncoder {
     }
 
     /** Conditioning [B, N, hidden] with CLIP skip {@code clipSkip}; layers after the chosen one are not run. */
+    @Override
     public Tensor encode(Tensor inputIds, int clipSkip) {
         checkClipSkip(clipSkip, config);
         Tensor x = embeddings.forward(TokenIds.check(inputIds, maxLength()));

@@ -70,9 +70,22 @@ public final class OpenClipTextModel implements TextEncoder {
     /** Conditioning [B, N, width] from {@code layer}; resblocks after it are not run. */
     public Tensor encode(Tensor inputIds, OpenClipLayer layer) {
         checkLayer(layer, config);
+        return run(inputIds, layer.skipped());
+    }
+
+    /** Conditioning [B, N, width] from resblock {@code layerFromEnd} counted from the end (1 = the last). */
+    @Override
+    public Tensor encode(Tensor inputIds, int layerFromEnd) {
+        if (layerFromEnd < 1 || layerFromEnd > config.layers()) {
+            throw new IllegalArgumentException("clip skip must be in 1.." + config.layers() + ", got " + layerFromEnd);
+        }
+        return run(inputIds, layerFromEnd - 1);
+    }
+
+    private Tensor run(Tensor inputIds, int skipped) {
         Tensor ids = TokenIds.check(inputIds, maxLength());
         Tensor x = tokenEmbedding.forward(ids).add(positionalEmbedding.narrow(0, 0, ids.size(1)));
-        int run = config.layers() - layer.skipped();
+        int run = config.layers() - skipped;
         for (int i = 0; i < run; i++) {
             x = resblocks.get(i).forward(x);
         }

@@ -10,6 +10,12 @@ public interface TextEncoder {
     /** Token ids {@code [B, N]} int64, N at most {@link #maxLength()}, to context {@code [B, N, contextDim]}. */
     Tensor encode(Tensor inputIds);
 
+    /**
+     * Context from the hidden states of layer {@code layerFromEnd} counted from the end (1 = the last layer,
+     * 2 = the penultimate: AUTOMATIC1111's CLIP skip), through the final LayerNorm; later layers are not run.
+     */
+    Tensor encode(Tensor inputIds, int layerFromEnd);
+
     /** Width of each context vector (the UNet's {@code context_dim}). */
     int contextDim();
 

@@ -106,8 +106,8 @@ public final class WeightedPromptEncoder {
 
     /**
      * The conditioning {@code [1, 77 * chunks, D]} of {@code prompt}, with the layer chosen the way
-     * {@code StableDiffusion.encodePrompts} chooses it: {@code clipSkip} 0 is the encoder's configured layer;
-     * for CLIP, k counts layers from the end; for OpenCLIP, 1 is the last layer and 2 the penultimate.
+     * the model's prompt encoder chooses it: {@code clipSkip} 0 is the encoder's configured layer, k >= 1 the
+     * k-th layer from the end (1 = the last, 2 = the penultimate).
      */
     public static Tensor encode(TextEncoder encoder, ClipTokenizer tokenizer, ClipTokenizer.Style style,
                                 String prompt, int clipSkip) {
@@ -116,19 +116,9 @@ public final class WeightedPromptEncoder {
 
     /** {@code encoder} as an id-to-context function reading the layer {@code clipSkip} names (0: its default). */
     public static UnaryOperator<Tensor> layer(TextEncoder encoder, int clipSkip) {
-        if (clipSkip == 0) {
-            return encoder::encode;
+        if (clipSkip < 0) {
+            throw new IllegalArgumentException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);
         }
-        if (encoder instanceof ClipTextModel clip) {
-            return ids -> clip.encode(ids, clipSkip);
-        }
-        if (encoder instanceof OpenClipTextModel open) {
-            if (clipSkip != 1 && clipSkip != 2) {
-                throw new IllegalArgumentException("clip skip " + clipSkip + " is not supported for OpenCLIP (1 or 2)");
-            }
-            OpenClipLayer l = clipSkip == 1 ? OpenClipLayer.LAST : OpenClipLayer.PENULTIMATE;
-            return ids -> open.encode(ids, l);
-        }
-        throw new IllegalArgumentException("clip skip is not supported for " + encoder.getClass().getSimpleName());
+        return clipSkip == 0 ? encoder::encode : ids -> encoder.encode(ids, clipSkip);
     }
 }

@@ -1,6 +1,7 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.nn.Tensors;
+import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.vae.Posterior;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,8 +15,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,7 +141,7 @@ public final class DiffusionTrainer {
             Tensor output;
             try (Autocast a = Autocast.of(config.precision())) {
                 Tensor context = model.encodeCaptions(captions);
-                output = model.unet().forward(xt, t, context);
+                output = model.unet().forward(xt, t, Conditioning.crossAttn(context));
             }
             Tensor loss = objective.loss(output, target, t);
             loss.backward();

@@ -15,8 +15,8 @@ import java.util.Deque;
 import java.util.List;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * openaimodel.UNetModel with spatial transformers, laid out like its checkpoint keys under
@@ -112,30 +112,29 @@ public final class UNetModel {
 
     /**
      * The model output (eps or v, as trained) for latents {@code x [B, C, h, w]} at timesteps {@code t [B]}
-     * (float, may be fractional) with cross-attention context {@code context [B, M, context_dim]}. Inputs may
-     * be on the CPU whatever the model's device; the output is a float32 CPU tensor.
+     * (float, may be fractional) under conditioning {@code c}: its {@code concat} channels are appended to x,
+     * its {@code vector} embedded by {@code label_emb} and added to the time embedding, its {@code crossAttn}
+     * attended to. Inputs may be on the CPU whatever the model's device; the output is a float32 CPU tensor.
      */
-    public Tensor forward(Tensor x, Tensor t, Tensor context) {
-        return forward(x, t, context, null);
-    }
-
-    /** As {@link #forward(Tensor, Tensor, Tensor)} with class labels {@code y [B]} (int64) for class-conditional models. */
-    public Tensor forward(Tensor x, Tensor t, Tensor context, Tensor y) {
-        if (x.size(1) != config.inChannels()) {
+    public Tensor forward(Tensor x, Tensor t, Conditioning c) {
+        Tensor input = c.concat() == null ? x : Ops.cat(1, x, c.concat());
+        if (input.size(1) != config.inChannels()) {
             throw new IllegalArgumentException("UNet expects " + config.inChannels() + " input channels, got "
-                    + Tensors.shapeString(x));
+                    + Tensors.shapeString(input) + (c.concat() == null ? "" : " (latent and concat conditioning)"));
         }
         // the embedding is made in float32 on the CPU, where t is, as the reference makes it
         Tensor emb = device.to(timestepEmbedding(t.is_cpu() ? t : t.cpu(), config.modelChannels()), dtype);
         emb = timeEmbed2.forward(Ops.silu(timeEmbed0.forward(emb)));
         if (labelEmb != null) {
-            if (y == null) {
+            if (c.vector() == null) {
                 throw new IllegalArgumentException("this UNet is class-conditional: a label is required");
             }
-            emb = emb.add(labelEmb.forward(device.to(y, ScalarType.Long)));
+            emb = emb.add(labelEmb.forward(device.to(c.vector(), ScalarType.Long)));
+        } else if (c.vector() != null) {
+            throw new IllegalArgumentException("this UNet has no label_emb for the conditioning's vector");
         }
-        Tensor h = device.to(x, dtype);
-        Tensor ctx = device.to(context, dtype);
+        Tensor h = device.to(input, dtype);
+        Tensor ctx = device.to(c.crossAttn(), dtype);
         Tensor e = emb;
         Deque<Tensor> skips = new ArrayDeque<>();
         for (UNetLayer[] block : inputBlocks) {

@@ -15,12 +15,13 @@ import dev.ldm4j.pipeline.TextToImage;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetModel;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The golden cases in bf16 and fp16. The references are float32, so the tolerance is not the manifest's but
@@ -57,7 +58,7 @@ class HalfPrecisionGoldenTest {
             UNetModel unet = new UNetModel(Weights.of(new CheckpointSource(f, p.scalarType()), "model.diffusion_model."),
                     c.unet());
             Tensor out = unet.forward(Tensors.readFloat(cf, "x"), Tensors.readFloat(cf, "timesteps"),
-                    Tensors.readFloat(cf, "context"));
+                    Conditioning.crossAttn(Tensors.readFloat(cf, "context")));
             assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.Float, Tensors.scalarType(out));
             Tensor ref = Tensors.read(cf, output);
             assertClose(ref, out, tolerance(p, ref), folder + " " + id + " in " + precision);

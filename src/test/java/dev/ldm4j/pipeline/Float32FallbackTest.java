@@ -12,6 +12,7 @@ import dev.ldm4j.model.Precision;
 import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
+import dev.ldm4j.unet.Conditioning;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,7 +42,7 @@ class Float32FallbackTest {
                 Precision.FP32, Precision.FP32));
         try (org.bytedeco.pytorch.InferenceMode g = new org.bytedeco.pytorch.InferenceMode()) {
             Tensor out = half.unet().forward(org.bytedeco.pytorch.global.torch.zeros(1, 4, 8, 8),
-                    Tensors.fromFloats(new float[] {500f}, 1), org.bytedeco.pytorch.global.torch.zeros(1, 77, 32));
+                    Tensors.fromFloats(new float[] {500f}, 1), Conditioning.crossAttn(org.bytedeco.pytorch.global.torch.zeros(1, 77, 32)));
             assertFalse(out.isfinite().all().item().toBool(), "the fp16 UNet must overflow for this test to mean anything");
         }
         GenerationRequest r = new GenerationRequest("an apple", "", 64, 64, 3, 7.5, "ddim", "discrete", 0, 1, 1, 0);

@@ -10,6 +10,7 @@ import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Weights;
+import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.unet.UNetModel;
 import org.bytedeco.pytorch.Tensor;
@@ -38,11 +39,11 @@ class LongContextUNetTest {
             // attending over every key twice leaves the softmax average unchanged: the golden eps again
             Tensor doubled = Ops.cat(1, context, context);
             assertArrayEquals(new long[] {2, 154, 32}, Tensors.shape(doubled));
-            assertClose(Tensors.read(cf, "eps"), unet.forward(x, t, doubled),
+            assertClose(Tensors.read(cf, "eps"), unet.forward(x, t, Conditioning.crossAttn(doubled)),
                     Fixtures.tolerance("sd1-tiny", id, "eps"), "eps with the context repeated to 154 positions");
 
             Tensor cond = Tensors.readFloat(lw, "cond").expand(2, 154, 32);
-            Tensor out = unet.forward(x, t, cond);
+            Tensor out = unet.forward(x, t, Conditioning.crossAttn(cond));
             assertArrayEquals(Tensors.shape(x), Tensors.shape(out));
             for (float v : Tensors.toFloats(out)) {
                 assertTrue(Float.isFinite(v));

@@ -18,6 +18,7 @@ import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.TextToImage;
 import dev.ldm4j.sampling.StepListener;
+import dev.ldm4j.unet.Conditioning;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,7 +157,7 @@ class FineTuneTest {
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor ctx = model.encodeCaptions(prompts);
             expectedContext = Tensors.toFloats(ctx);
-            expected = Tensors.toFloats(model.unet().forward(x, t, ctx));
+            expected = Tensors.toFloats(model.unet().forward(x, t, Conditioning.crossAttn(ctx)));
         }
         try (InferenceMode g = new InferenceMode()) {
             float[] context = Tensors.toFloats(sd.encodePrompts(prompts, 0));
@@ -165,7 +166,7 @@ class FineTuneTest {
                 assertEquals(expectedContext[i], context[i], 1e-5, "context " + i);
             }
             Tensor same = Tensors.fromFloats(expectedContext, 2, 77, model.textEncoder().contextDim());
-            assertArrayEquals(expected, Tensors.toFloats(sd.unet().forward(x, t, same)), 0f, "UNet output");
+            assertArrayEquals(expected, Tensors.toFloats(sd.unet().forward(x, t, Conditioning.crossAttn(same))), 0f, "UNet output");
         }
     }
 

@@ -37,7 +37,7 @@ class UNetModelTest {
              SafetensorsFile cf = Fixtures.open(folder + "/cases/" + id + ".safetensors")) {
             UNetModel unet = new UNetModel(Weights.of(new CheckpointSource(ckpt), "model.diffusion_model."), config);
             Tensor out = unet.forward(Tensors.readFloat(cf, "x"), Tensors.readFloat(cf, "timesteps"),
-                    Tensors.readFloat(cf, "context"));
+                    Conditioning.crossAttn(Tensors.readFloat(cf, "context")));
             assertClose(Tensors.read(cf, output), out, Fixtures.tolerance(folder, id, output), id);
         }
     }
