@@ -1,18 +1,22 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.io.SafetensorsWriter;
+import dev.ldm4j.model.Architecture;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
+import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
+import dev.ldm4j.vae.TiledDecode;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,8 +30,8 @@ import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -104,14 +108,14 @@ final class BenchCommand implements Runnable {
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {
             RandomSource src = new RandomSource(0, dtype(precision), dev);
+            Architecture sd1 = Architecture.SD1;
+            ModelConfig config = sd1.reference();
             // only what the stages need: a VAE-only run measures the VAE's memory, not the UNet's weights too
-            ClipTextModel text = stages.contains("text") ? new ClipTextModel(
-                    Weights.of(src, "cond_stage_model.transformer.text_model."), ClipTextConfig.VIT_L_14) : null;
-            UNetModel unet = stages.contains("unet")
-                    ? new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1()) : null;
+            TextEncoder text = stages.contains("text") ? sd1.textEncoder(src, config, null) : null;
+            UNetModel unet = stages.contains("unet") ? sd1.unet(src, config) : null;
             ScalarType vaeType = dtype(vaePrecision);
-            AutoencoderKL vae = stages.contains("decode") || stages.contains("encode") ? new AutoencoderKL(
-                    Weights.of(new RandomSource(1, vaeType, dev), "first_stage_model."), VaeConfig.sd()) : null;
+            AutoencoderKL vae = stages.contains("decode") || stages.contains("encode")
+                    ? sd1.vae(new RandomSource(1, vaeType, dev), config) : null;
             double buildS = (System.nanoTime() - t0) / 1e9;
             System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s on %s, threads %d%n",
                     precision, vaePrecision, buildS, dev.cliName(), torch.get_num_threads());
@@ -136,9 +140,9 @@ final class BenchCommand implements Runnable {
                 }
                 if (stages.contains("decode")) {
                     Tensor z = torch.randn(1, 4, h, h);
-                    boolean tiled = StableDiffusion.decodesInTiles(vaeTiling, (long) size * size);
+                    boolean tiled = TiledDecode.wanted(vaeTiling, (long) size * size);
                     rows.add(time(tiled ? "vae_decode_tiled" : "vae_decode", size,
-                            () -> StableDiffusion.decodeOnDevice(vae, z, dev, vaeType, tiled)));
+                            () -> LatentDiffusionModel.decodeOnDevice(vae, z, dev, vaeType, tiled)));
                 }
                 if (stages.contains("encode")) {
                     Tensor img = dev.to(torch.rand(1, 3, size, size).mul(new org.bytedeco.pytorch.Scalar(2)).sub(
@@ -228,9 +232,11 @@ final class BenchCommand implements Runnable {
     private static void writeRandomCheckpoint(Path path) {
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
             RandomSource src = new RandomSource(0, ScalarType.Half);
-            new AutoencoderKL(Weights.of(src, "first_stage_model."), VaeConfig.sd());
-            new UNetModel(Weights.of(src, "model.diffusion_model."), UNetConfig.sd1());
-            new ClipTextModel(Weights.of(src, "cond_stage_model.transformer.text_model."), ClipTextConfig.VIT_L_14);
+            Architecture sd1 = Architecture.SD1;
+            ModelConfig config = sd1.reference();
+            sd1.vae(src, config);
+            sd1.unet(src, config);
+            sd1.textEncoder(src, config, null);
             SafetensorsWriter.writeTensors(path, src.taken());
             System.out.printf("wrote %s: %d tensors, %d MB (SD 1.5 layout, random fp16 weights)%n", path,
                     src.taken().size(), path.toFile().length() >> 20);

@@ -7,8 +7,9 @@ import dev.ldm4j.eval.EmojiEval;
 import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
@@ -108,8 +109,8 @@ final class EvalCommand implements Runnable {
         } catch (DatasetException e) {
             throw new BadInputException(e.getMessage() + " (fetch the emoji dataset with scripts/fetch-emoji-dataset.sh)");
         }
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(m, config, null, null, Precision.FP32,
-                Precision.FP32));
+        LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(m).withConfig(config)
+                .withPrecision(Precision.FP32, Precision.FP32));
         PrintWriter err = spec.commandLine().getErr();
         EmojiEval.Settings settings;
         try {

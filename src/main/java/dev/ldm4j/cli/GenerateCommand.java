@@ -1,26 +1,26 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ImageTensors;
+import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.MemoryPlan;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.ModelDetector;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.CpuFeatures;
 import dev.ldm4j.nn.Kernels;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
-import dev.ldm4j.pipeline.ImageToImage;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.InitImage;
 import dev.ldm4j.pipeline.Parameters;
-import dev.ldm4j.pipeline.TextToImage;
+import dev.ldm4j.vae.TiledDecode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -180,8 +180,9 @@ final class GenerateCommand implements Runnable {
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);
+        ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev, null);
         if (dev == ComputeDevice.CPU) {
-            checkMemory(request, unetPrecision, vaeP);
+            checkMemory(load, request);
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
@@ -194,21 +195,18 @@ final class GenerateCommand implements Runnable {
                     torch.get_num_threads(), Kernels.oneDnnEnabled() ? "on, each kernel checked "
                             + "against float64 at first use" : "off");
         }
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, vae, taesd,
-                unetPrecision, vaeP, vaeTiling, dev));
-        TextToImage txt2img = new TextToImage(sd);
-        ImageToImage img2img = new ImageToImage(sd);
-        int total;
-        if (init == null) {
-            txt2img.validate(request);
-            total = steps;
-        } else {
-            total = img2img.plannedSteps(request);
+        try (LatentDiffusionModel sd = ModelLoader.load(load)) {
+            generate(sd, request, outputs);
         }
+    }
+
+    private void generate(LatentDiffusionModel sd, GenerationRequest request, List<Path> outputs) {
+        Generator generator = new Generator(sd, new Generator.Options(vaeTiling));
+        int total = generator.plannedSteps(request);
         System.err.println("seed " + seed);
         GenerationResult result;
         try (Progress progress = new Progress(System.err, total, System.console() != null, verbose)) {
-            result = init == null ? txt2img.generate(request, progress) : img2img.generate(request, progress);
+            result = generator.generate(request, progress);
         }
         if (verbose && Kernels.oneDnnFailure() == null) {
             System.err.println("kernels: " + Kernels.verifiedCount() + " signatures checked against float64, all right");
@@ -292,20 +290,13 @@ final class GenerateCommand implements Runnable {
      * Estimates the run's peak memory from the file's header; refuses a run that cannot fit. Where only the
      * whole-image VAE decode is too big and tiling was not chosen either way, it decodes in tiles instead.
      */
-    private void checkMemory(GenerationRequest r, Precision unetPrecision, Precision vaeP) {
+    private void checkMemory(ModelLoader.Options load, GenerationRequest r) {
         if (!java.nio.file.Files.isRegularFile(model)) {
             return; // loading reports the missing file with its own message
         }
         long available = MemoryPlan.availableBytes();
-        MemoryPlan plan;
-        try (SafetensorsFile f = SafetensorsFile.open(model)) {
-            Path yaml = ModelConfig.configFor(model, config);
-            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : ModelDetector.detect(f);
-            plan = MemoryPlan.fitting(f, c, unetPrecision, vaeP, vaeTiling, r.width(), r.height(), r.batchSize(),
-                    r.cfgScale() != 1.0, available);
-        }
-        if (vaeTiling == null && plan.vaeTiled()
-                && !StableDiffusion.decodesInTiles(null, (long) r.width() * r.height())) {
+        MemoryPlan plan = Generator.memoryPlan(load, r, new Generator.Options(vaeTiling), available);
+        if (vaeTiling == null && plan.vaeTiled() && !TiledDecode.wanted(null, (long) r.width() * r.height())) {
             System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
                     + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);
             vaeTiling = true;

@@ -2,26 +2,25 @@ package dev.ldm4j.cli;
 
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.ModelDetector;
-import dev.ldm4j.model.ModelFamily;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
-import dev.ldm4j.train.DiffusionTrainer;
 import dev.ldm4j.train.DatasetTrainingData;
-import dev.ldm4j.train.SampleGrids;
-import dev.ldm4j.train.TrainListener;
-import dev.ldm4j.train.TrainingData;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.TagBalance;
-import dev.ldm4j.train.data.TagDropout;
-import dev.ldm4j.train.data.DatasetOptions;
+import dev.ldm4j.train.DiffusionTrainer;
 import dev.ldm4j.train.LatentDiffusion;
 import dev.ldm4j.train.Precision;
+import dev.ldm4j.train.SampleGrids;
 import dev.ldm4j.train.SdCheckpoint;
 import dev.ldm4j.train.TrainConfig;
+import dev.ldm4j.train.TrainListener;
+import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.TrainingRun;
 import dev.ldm4j.train.TrainingState;
+import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.train.data.DatasetOptions;
+import dev.ldm4j.train.data.TagBalance;
+import dev.ldm4j.train.data.TagDropout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -286,7 +285,7 @@ final class TrainCommand implements Runnable {
             return;
         }
         try (SafetensorsFile f = SafetensorsFile.open(checkpoint)) {
-            if (ModelDetector.detect(f).family() == ModelFamily.SD2) {
+            if (Architecture.detectConfig(f).architecture() == Architecture.SD2) {
                 throw new BadInputException(checkpoint + " is an SD 2.x checkpoint, which does not record whether it "
                         + "predicts eps or v: give --config (v2-inference.yaml / v2-inference-v.yaml) or --prediction");
             }

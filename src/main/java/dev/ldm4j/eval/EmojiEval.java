@@ -2,10 +2,10 @@ package dev.ldm4j.eval;
 
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
-import dev.ldm4j.pipeline.TextToImage;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.train.data.Split;
 import dev.ldm4j.train.vae.VaeLosses;
@@ -86,7 +86,7 @@ public final class EmojiEval {
      *
      * @param progress called with the number of images generated so far
      */
-    public static Result run(StableDiffusion sd, CategoryClassifier classifier, Split split, Settings s,
+    public static Result run(LatentDiffusionModel sd, CategoryClassifier classifier, Split split, Settings s,
             IntConsumer progress) {
         ClassifierTrainer.Labelled held = ClassifierTrainer.Labelled.of(split.heldOut());
         int n = s.limit() > 0 ? Math.min(s.limit(), held.size()) : held.size();
@@ -101,7 +101,7 @@ public final class EmojiEval {
         int[] judgedRight = new int[prompts.length];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             float[] feats = new float[n * CategoryClassifier.FEATURES];
-            TextToImage txt2img = new TextToImage(sd);
+            Generator txt2img = new Generator(sd);
             for (int i = 0; i < n; i++) {
                 String caption = held.data().caption(held.examples().get(i));
                 EmojiCategory want = held.categories().get(i);
@@ -177,7 +177,7 @@ public final class EmojiEval {
     }
 
     /** Mean held-out PSNR of the autoencoder's reconstructions (posterior mean), in batches of 32. */
-    private static double psnr(StableDiffusion sd, Tensor real) {
+    private static double psnr(LatentDiffusionModel sd, Tensor real) {
         double sum = 0;
         long n = real.size(0);
         for (long from = 0; from < n; from += 32) {

@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.vae.TiledDecode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,19 +36,19 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
      */
     public static MemoryPlan estimate(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
                                       Boolean vaeTiling, int width, int height, int batch, boolean guided) {
-        long unetParams = StableDiffusion.paramCount(f, ModelDetector.UNET);
+        long unetParams = Architecture.paramCount(f, Architecture.UNET);
         Precision p = precision != null ? precision : Precision.auto(unetParams);
         Precision vp = vaePrecision != null ? vaePrecision : Precision.FP32;
         long bytes = bytes(p);
-        long weights = unetParams * bytes + StableDiffusion.paramCount(f, "cond_stage_model.") * bytes
-                + StableDiffusion.paramCount(f, ModelDetector.VAE) * bytes(vp);
+        long weights = unetParams * bytes + Architecture.paramCount(f, Architecture.COND_STAGE) * bytes
+                + Architecture.paramCount(f, Architecture.VAE) * bytes(vp);
         int factor = 1 << (c.vae().chMult().length - 1);
         long latentPixels = (long) (width / factor) * (height / factor);
         long unet = (long) (UNET_BYTES_PER_UNIT * batch * (guided ? 2 : 1) * latentPixels
                 * c.unet().modelChannels() * bytes);
-        boolean tiled = StableDiffusion.decodesInTiles(vaeTiling, (long) width * height);
+        boolean tiled = TiledDecode.wanted(vaeTiling, (long) width * height);
         long decodedPixels = tiled
-                ? (long) Math.min(width, StableDiffusion.TILE * factor) * Math.min(height, StableDiffusion.TILE * factor)
+                ? (long) Math.min(width, TiledDecode.TILE * factor) * Math.min(height, TiledDecode.TILE * factor)
                 : (long) width * height;
         long vae = (long) (VAE_BYTES_PER_UNIT * decodedPixels * c.vae().ch() * bytes(vp))
                 + (long) batch * 3 * width * height * 4 * 2;

@@ -16,27 +16,24 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * What a latent diffusion checkpoint is: read from an LDM YAML config (the structure of CompVis
  * {@code v1-inference.yaml} / Stability {@code v2-inference-v.yaml}) or detected from the checkpoint's keys
- * and shapes ({@link ModelDetector}).
+ * and shapes ({@link Architecture#detectConfig}).
  *
- * @param textKind which text tower the checkpoint carries
+ * @param architecture the family: checkpoint layout, text tower, how the networks are assembled
  * @param textLayer "last" or "penultimate" (SD 2.x conditions on the penultimate layer)
  * @param textModelConfig text tower hyper-parameters (HF CLIPTextConfig names for CLIP, open_clip names for
  *     OpenCLIP); empty means the real model's defaults or shapes detected from the checkpoint
  * @param vae the autoencoder, its scale factor included
  */
 public record ModelConfig(
-        ModelFamily family,
+        Architecture architecture,
         boolean vPrediction,
         UNetConfig unet,
-        TextKind textKind,
         String textLayer,
         Map<String, Object> textModelConfig,
         VaeConfig vae,
         double linearStart,
         double linearEnd,
         int timesteps) {
-
-    public enum TextKind { CLIP, OPENCLIP }
 
     /**
      * The config that goes with a checkpoint: {@code explicit} when given, else a YAML of the same name beside
@@ -139,30 +136,16 @@ public record ModelConfig(
         Map<String, Object> dd = y.map(fsp, "ddconfig");
 
         Map<String, Object> cs = y.map(p, "cond_stage_config");
-        String csTarget = y.string(cs, "target", "");
-        Map<String, Object> csp = y.mapOrEmpty(cs, "params");
-        TextKind kind;
-        String layer;
-        ModelFamily family;
-        if (csTarget.endsWith("FrozenCLIPEmbedder")) {
-            kind = TextKind.CLIP;
-            layer = "last";
-            family = ModelFamily.SD1;
-        } else if (csTarget.endsWith("FrozenOpenCLIPEmbedder")) {
-            kind = TextKind.OPENCLIP;
-            layer = y.string(csp, "layer", "last");
-            family = ModelFamily.SD2;
-        } else {
-            throw new UnsupportedModelException(source + ": text encoder '" + csTarget + "' is not supported "
-                    + "(FrozenCLIPEmbedder for SD 1.x, FrozenOpenCLIPEmbedder for SD 2.x)");
-        }
+        Architecture architecture = Architecture.forCondStage(y.string(cs, "target", ""), source);
+        // SD 1.x's FrozenCLIPEmbedder has no layer parameter; FrozenOpenCLIPEmbedder defaults to "last"
+        String layer = architecture == Architecture.SD1 ? "last" : y.string(y.mapOrEmpty(cs, "params"), "layer", "last");
         VaeConfig vae;
         try {
             vae = VaeConfig.fromDdconfig(dd, y.integer(fsp, "embed_dim", 4), y.number(p, "scale_factor", 1.0));
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(source + ": first_stage_config: " + e.getMessage());
         }
-        ModelConfig c = new ModelConfig(family, v, unet, kind, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
+        ModelConfig c = new ModelConfig(architecture, v, unet, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
                 y.number(p, "linear_start", 0.00085),
                 y.number(p, "linear_end", 0.012), y.integer(p, "timesteps", 1000));
         if (inpaintTarget != c.inpainting()) {
@@ -188,14 +171,19 @@ public record ModelConfig(
     }
 
     public ModelConfig withVPrediction(boolean v) {
-        return new ModelConfig(family, v, unet, textKind, textLayer, textModelConfig, vae, linearStart, linearEnd,
+        return new ModelConfig(architecture, v, unet, textLayer, textModelConfig, vae, linearStart, linearEnd,
+                timesteps);
+    }
+
+    public ModelConfig withVae(VaeConfig v) {
+        return new ModelConfig(architecture, vPrediction, unet, textLayer, textModelConfig, v, linearStart, linearEnd,
                 timesteps);
     }
 
     /** A one-line description for logs and {@code ldm4j info}. */
     public String describe() {
-        return family.label() + (inpainting() ? " inpainting" : "") + " (" + (vPrediction ? "v" : "eps")
-                + "-prediction, " + textKind + " " + textLayer
-                + " layer, scale_factor " + vae.scaleFactor() + ")";
+        return architecture.label() + (inpainting() ? " inpainting" : "") + " (" + architecture.name(this) + ", "
+                + (vPrediction ? "v" : "eps") + "-prediction, " + textLayer + " text layer, "
+                + "scale_factor " + vae.scaleFactor() + ")";
     }
 }

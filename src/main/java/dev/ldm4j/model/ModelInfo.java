@@ -3,9 +3,6 @@ package dev.ldm4j.model;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.TensorInfo;
-import dev.ldm4j.nn.Weights;
-import dev.ldm4j.unet.UNetModel;
-import dev.ldm4j.vae.AutoencoderKL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,26 +20,21 @@ import org.bytedeco.javacpp.PointerScope;
 public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, Map<String, Map<DType, Long>> counts,
                         List<String> missing, List<String> misShaped, Set<String> unused) {
 
-    private static final Map<String, String> COMPONENTS = Map.of(
-            ModelDetector.UNET, "unet", ModelDetector.VAE, "vae", "cond_stage_model.", "text encoder");
-
     public static ModelInfo of(Path model, Path yaml) {
         try (SafetensorsFile f = SafetensorsFile.open(model); PointerScope scope = new PointerScope()) {
             Path cfg = ModelConfig.configFor(model, yaml);
-            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : ModelDetector.detect(f);
+            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : Architecture.detectConfig(f);
+            Architecture arch = c.architecture();
             Map<String, Map<DType, Long>> counts = new TreeMap<>();
             for (String k : f.keys()) {
                 TensorInfo t = f.info(k);
-                String comp = COMPONENTS.entrySet().stream().filter(e -> k.startsWith(e.getKey()))
-                        .map(Map.Entry::getValue).findFirst().orElse("other");
+                String comp = arch.component(k);
                 counts.computeIfAbsent(comp, x -> new TreeMap<>()).merge(t.dtype(), t.numel(), Long::sum);
             }
             KeyAudit audit = new KeyAudit(f);
-            new UNetModel(Weights.of(audit, ModelDetector.UNET), c.unet());
-            new AutoencoderKL(Weights.of(audit, ModelDetector.VAE), c.vae());
-            StableDiffusion.textEncoder(audit, f, c);
+            arch.assemble(audit, c, f);
             Set<String> unused = audit.unused();
-            unused.removeIf(StableDiffusion::expectedUnused);
+            unused.removeIf(arch::expectedUnused);
             return new ModelInfo(model, c, cfg != null, counts, audit.missing(), audit.misShaped(), unused);
         }
     }
@@ -51,7 +43,7 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
         StringBuilder sb = new StringBuilder();
         sb.append("file:          ").append(path).append('\n');
         sb.append("architecture:  ").append(config.describe()).append(configFromYaml ? "" : " [detected]").append('\n');
-        if (!configFromYaml && config.family() == ModelFamily.SD2) {
+        if (!configFromYaml && config.architecture() == Architecture.SD2) {
             sb.append("               (eps or v is settled by a UNet probe when the model is loaded)\n");
         }
         sb.append("unet:          ").append(config.unet()).append('\n');

@@ -1,7 +1,7 @@
 package dev.ldm4j.pipeline;
 
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Kernels;
 import java.util.function.Function;
@@ -21,7 +21,7 @@ final class Float32Fallback {
 
     private Float32Fallback() {}
 
-    static GenerationResult run(StableDiffusion model, Function<StableDiffusion, GenerationResult> request) {
+    static GenerationResult run(LatentDiffusionModel model, Function<LatentDiffusionModel, GenerationResult> request) {
         // (model.float32() loads a second model: ask it only once a half-precision run is known to be wrong)
         if (model.precision() != Precision.FP32 && model.device() == ComputeDevice.CPU && !Kernels.oneDnnEnabled()) {
             // oneDNN was found wrong here earlier: libtorch's own half-precision kernels are scalar code
@@ -45,7 +45,7 @@ final class Float32Fallback {
         if (finite(result)) {
             return result;
         }
-        StableDiffusion fp32 = model.float32();
+        LatentDiffusionModel fp32 = model.float32();
         if (fp32 == model) {
             LOG.warn("the result has NaN or Inf values even in float32; the model or the request is broken");
             return result;

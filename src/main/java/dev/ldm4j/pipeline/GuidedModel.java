@@ -1,6 +1,7 @@
 package dev.ldm4j.pipeline;
 
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.Conditioner;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.sampling.Guidance;
 import dev.ldm4j.sampling.ModelFn;
@@ -37,12 +38,11 @@ final class GuidedModel {
      * scale is not 1), with {@code concat} as both branches' extra input channels (an inpainting model's mask
      * and masked-image latent, as in the reference), or null.
      */
-    static ModelFn of(StableDiffusion model, GenerationRequest r, Tensor concat) {
-        Conditioning cond = Conditioning.crossAttn(
-                model.encodePrompts(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip())).withConcat(concat);
-        Conditioning uncond = r.cfgScale() == 1.0 ? null : Conditioning.crossAttn(
-                model.encodePrompts(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip()))
-                .withConcat(concat);
+    static ModelFn of(LatentDiffusionModel model, GenerationRequest r, Tensor concat) {
+        Conditioner conditioner = model.conditioner();
+        Conditioning cond = conditioner.condition(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip(), concat);
+        Conditioning uncond = r.cfgScale() == 1.0 ? null
+                : conditioner.condition(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip(), concat);
         return guided(model.unet()::forward, cond, uncond, r.cfgScale());
     }
 

@@ -3,7 +3,7 @@ package dev.ldm4j.pipeline;
 import static dev.ldm4j.nn.Ops.s;
 
 import dev.ldm4j.io.ImageTensors;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.sampling.Denoiser;
 import dev.ldm4j.sampling.ModelFn;
 import dev.ldm4j.sampling.Plan;
@@ -35,17 +35,19 @@ import org.bytedeco.pytorch.Tensor;
  * per step, the blending noise followed by the sampler's own draws. This is the order of the reference runs:
  * CompVis img2img.py encodes before it noises; the inpainting scripts and diffusers draw x_T before encoding.
  */
-public final class ImageToImage {
-    private final StableDiffusion model;
+final class ImageToImage {
+    private final LatentDiffusionModel model;
+    private final Generator.Options options;
 
-    public ImageToImage(StableDiffusion model) {
+    ImageToImage(LatentDiffusionModel model, Generator.Options options) {
         this.model = model;
+        this.options = options;
     }
 
     /** Checks what can be checked before any work: the init image, size, sampler and scheduler names. */
-    public void validate(GenerationRequest r) {
+    void validate(GenerationRequest r) {
         if (r.init() == null) {
-            throw new IllegalArgumentException("image-to-image needs an init image (use TextToImage without one)");
+            throw new IllegalArgumentException("image-to-image needs an init image");
         }
         int f = model.downscaleFactor();
         if (r.width() % f != 0 || r.height() % f != 0) {
@@ -56,7 +58,7 @@ public final class ImageToImage {
     }
 
     /** The number of sampler steps the request runs (fewer than its steps below strength 1). */
-    public int plannedSteps(GenerationRequest r) {
+    int plannedSteps(GenerationRequest r) {
         validate(r);
         Plan plan = plan(r);
         return plan.from(start(r, plan).sampleFrom()).steps();
@@ -70,11 +72,7 @@ public final class ImageToImage {
         return StartPoint.of(plan, r.steps(), r.init().strength(), r.init().noising());
     }
 
-    public GenerationResult generate(GenerationRequest r, StepListener listener) {
-        return Float32Fallback.run(model, m -> new ImageToImage(m).generateOnce(r, listener));
-    }
-
-    private GenerationResult generateOnce(GenerationRequest r, StepListener listener) {
+    GenerationResult generate(GenerationRequest r, StepListener listener) {
         validate(r);
         InitImage init = r.init();
         Sampler sampler = GuidedModel.sampler(r);
@@ -123,7 +121,7 @@ public final class ImageToImage {
             if (blend != null) {
                 z0 = blend.paste(z0);
             }
-            Tensor images = model.decode(z0);
+            Tensor images = model.decode(z0, options.tiled(r));
             images.retainReference();
             z0.retainReference();
             return new GenerationResult(r, images, z0);

@@ -1,6 +1,6 @@
 package dev.ldm4j.pipeline;
 
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.sampling.SeededNoise;
 import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.Posterior;
@@ -14,7 +14,7 @@ final class LatentEncoder {
      * The diffusion latent [batch, C, h, w] of one image [1, 3, H, W] in [-1, 1]. The image is encoded once; a
      * sampled latent draws its noise for the whole batch in one call (as CompVis does for a repeated image).
      */
-    static Tensor encode(StableDiffusion model, Tensor image, int batch, InitImage.Encoding encoding,
+    static Tensor encode(LatentDiffusionModel model, Tensor image, int batch, InitImage.Encoding encoding,
                          SeededNoise noise) {
         AutoencoderKL vae = model.vae();
         Posterior p = model.encodeImage(image);

@@ -1,6 +1,6 @@
 package dev.ldm4j.pipeline;
 
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Denoiser;
 import dev.ldm4j.sampling.ModelFn;
@@ -21,17 +21,19 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * gets AUTOMATIC1111's text-to-image conditioning: a mask of ones and the latent of an all-grey (0) image, by the
  * posterior mean, so that the seed's stream is that of any other model.
  */
-public final class TextToImage {
-    private final StableDiffusion model;
+final class TextToImage {
+    private final LatentDiffusionModel model;
+    private final Generator.Options options;
 
-    public TextToImage(StableDiffusion model) {
+    TextToImage(LatentDiffusionModel model, Generator.Options options) {
         this.model = model;
+        this.options = options;
     }
 
     /** Checks what can be checked before any work: size, sampler and scheduler names. */
-    public void validate(GenerationRequest r) {
+    void validate(GenerationRequest r) {
         if (r.init() != null) {
-            throw new IllegalArgumentException("a request with an init image is image-to-image (use ImageToImage)");
+            throw new IllegalArgumentException("a request with an init image is image-to-image");
         }
         int f = model.downscaleFactor();
         if (r.width() % f != 0 || r.height() % f != 0) {
@@ -41,11 +43,7 @@ public final class TextToImage {
         GuidedModel.sampler(r).plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
     }
 
-    public GenerationResult generate(GenerationRequest r, StepListener listener) {
-        return Float32Fallback.run(model, m -> new TextToImage(m).generateOnce(r, listener));
-    }
-
-    private GenerationResult generateOnce(GenerationRequest r, StepListener listener) {
+    GenerationResult generate(GenerationRequest r, StepListener listener) {
         validate(r);
         int f = model.downscaleFactor();
         try (PointerScope scope = new PointerScope();
@@ -60,7 +58,7 @@ public final class TextToImage {
      * As {@link #generate(GenerationRequest, StepListener)} from a given x_T [B, 4, h, w] (unit Gaussian),
      * with the sampler's later draws taken from {@code noise}; the request's seed and size are not used.
      */
-    public GenerationResult generate(GenerationRequest r, Tensor xT, SeededNoise noise, StepListener listener) {
+    GenerationResult generate(GenerationRequest r, Tensor xT, SeededNoise noise, StepListener listener) {
         Sampler sampler = GuidedModel.sampler(r);
         Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
         try (InferenceMode guard = new InferenceMode();
@@ -68,7 +66,7 @@ public final class TextToImage {
             ModelFn fn = GuidedModel.of(model, r, model.config().inpainting() ? fullMask(xT) : null);
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
             Tensor z0 = sampler.sample(denoiser, plan, plan.initialLatent(xT), noise, listener);
-            Tensor images = model.decode(z0);
+            Tensor images = model.decode(z0, options.tiled(r));
             images.retainReference();
             z0.retainReference();
             return new GenerationResult(r, images, z0);

@@ -2,8 +2,9 @@ package dev.ldm4j.train;
 
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.ModelDetector;
+import dev.ldm4j.model.Networks;
 import dev.ldm4j.model.UnsupportedModelException;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.ParameterSource;
@@ -43,11 +44,9 @@ import org.slf4j.LoggerFactory;
  * named by their single-file checkpoint keys; the trainable ones require gradients.
  */
 public final class LatentDiffusion {
-    public static final String UNET = "model.diffusion_model.";
-    public static final String VAE = "first_stage_model.";
-    public static final String CLIP = "cond_stage_model.transformer.text_model.";
-    public static final String OPENCLIP = "cond_stage_model.model.";
-    static final String TEXT = "cond_stage_model.";
+    public static final String UNET = Architecture.UNET;
+    public static final String VAE = Architecture.VAE;
+    static final String TEXT = Architecture.COND_STAGE;
 
     private static final Logger LOG = LoggerFactory.getLogger(LatentDiffusion.class);
 
@@ -80,8 +79,7 @@ public final class LatentDiffusion {
         });
         this.trainable = Collections.unmodifiableMap(t);
         this.tokenizer = tokenizer;
-        this.tokenStyle = config.textKind() == ModelConfig.TextKind.OPENCLIP ? ClipTokenizer.Style.SD2
-                : ClipTokenizer.Style.SD1;
+        this.tokenStyle = config.architecture().tokenStyle();
     }
 
     /**
@@ -94,9 +92,10 @@ public final class LatentDiffusion {
         checkNotInference();
         RandomSource random = new RandomSource(seed, ScalarType.Float);
         Map<String, Tensor> params = new LinkedHashMap<>();
-        UNetModel unet = new UNetModel(Weights.of(random, UNET), config.unet());
+        Architecture arch = config.architecture();
+        UNetModel unet = arch.unet(random, config);
         zeroOutputLayers(random.taken());
-        TextModel text = textEncoder(random, null, config);
+        TextEncoder text = arch.textEncoder(random, config, null);
         params.putAll(random.taken());
         AutoencoderKL vae;
         if (vaeFile != null) {
@@ -104,7 +103,7 @@ public final class LatentDiffusion {
         } else {
             LOG.warn("no autoencoder file: the frozen autoencoder has random weights (only useful for tests)");
             RandomSource vaeRandom = new RandomSource(seed + 1, ScalarType.Float);
-            vae = new AutoencoderKL(Weights.of(vaeRandom, VAE), config.vae());
+            vae = arch.vae(vaeRandom, config);
             params.putAll(vaeRandom.taken());
         }
         return assemble(config, text, unet, vae, params, true);
@@ -122,35 +121,32 @@ public final class LatentDiffusion {
             throw new ModelFileException(file + (Files.exists(file) ? ": not a regular file" : ": no such file"));
         }
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            ModelConfig c = config != null ? config : ModelDetector.detect(f);
+            ModelConfig c = config != null ? config : Architecture.detectConfig(f);
             CheckpointSource src = new CheckpointSource(f);
-            TextModel text;
-            UNetModel unet;
-            AutoencoderKL vae;
+            Networks n;
             try {
-                text = textEncoder(src, f, c);
-                unet = new UNetModel(Weights.of(src, UNET), c.unet());
-                vae = new AutoencoderKL(Weights.of(src, VAE), c.vae());
+                n = c.architecture().assemble(src, c, f);
             } catch (ModelFileException e) {
                 throw new ModelFileException("the model config does not match " + file.getFileName() + ": "
                         + e.getMessage());
             }
-            return assemble(c, text, unet, vae, new LinkedHashMap<>(src.taken()), trainText);
+            return assemble(c, n.text(), n.unet(), n.vae(), new LinkedHashMap<>(src.taken()), trainText);
         }
     }
 
-    private static LatentDiffusion assemble(ModelConfig c, TextModel text, UNetModel unet, AutoencoderKL vae,
+    private static LatentDiffusion assemble(ModelConfig c, TextEncoder text, UNetModel unet, AutoencoderKL vae,
                                             Map<String, Tensor> params, boolean trainText) {
-        if (c.unet().contextDim() != text.encoder().contextDim()) {
+        if (c.unet().contextDim() != text.contextDim()) {
             throw new UnsupportedModelException("unet_config context_dim " + c.unet().contextDim()
-                    + " does not match the text encoder's width " + text.encoder().contextDim());
+                    + " does not match the text encoder's width " + text.contextDim());
         }
         if (c.unet().inChannels() != c.vae().embedDim() || c.unet().outChannels() != c.vae().embedDim()) {
             throw new UnsupportedModelException("training needs a text-to-image UNet whose in_channels and "
                     + "out_channels equal the autoencoder's embed_dim " + c.vae().embedDim() + "; got "
                     + c.unet().inChannels() + " and " + c.unet().outChannels());
         }
-        LatentDiffusion m = new LatentDiffusion(c, text.config(), unet, text.encoder(), vae, params, trainText,
+        LatentDiffusion m = new LatentDiffusion(c, c.architecture().textModelConfig(text), unet, text, vae, params,
+                trainText,
                 ClipTokenizer.load());
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             e.getValue().requires_grad_(m.trainable.containsKey(e.getKey()));
@@ -182,39 +178,6 @@ public final class LatentDiffusion {
                 }
             });
         }
-    }
-
-    private record TextModel(TextEncoder encoder, Map<String, Object> config) {}
-
-    /** The text tower of {@code c}; sizes from its text_model_config, else detected from {@code file}. */
-    private static TextModel textEncoder(ParameterSource src, SafetensorsFile file, ModelConfig c) {
-        Map<String, Object> cfg = new LinkedHashMap<>();
-        if (c.textKind() == ModelConfig.TextKind.CLIP) {
-            ClipTextConfig tc = !c.textModelConfig().isEmpty() || file == null
-                    ? ClipTextConfig.fromMap(c.textModelConfig()) : ClipTextConfig.detect(file, CLIP);
-            cfg.put("vocab_size", tc.vocabSize());
-            cfg.put("max_position_embeddings", tc.maxPositionEmbeddings());
-            cfg.put("hidden_size", tc.hiddenSize());
-            cfg.put("num_hidden_layers", tc.numHiddenLayers());
-            cfg.put("num_attention_heads", tc.numAttentionHeads());
-            cfg.put("intermediate_size", tc.intermediateSize());
-            cfg.put("hidden_act", tc.hiddenAct().configName());
-            cfg.put("layer_norm_eps", tc.layerNormEps());
-            cfg.put("architecture", "transformers.CLIPTextModel");
-            return new TextModel(new ClipTextModel(Weights.of(src, CLIP), tc), cfg);
-        }
-        OpenClipTextConfig tc = !c.textModelConfig().isEmpty() || file == null
-                ? OpenClipTextConfig.fromMap(c.textModelConfig()) : OpenClipTextConfig.detect(file, OPENCLIP);
-        cfg.put("context_length", tc.contextLength());
-        cfg.put("vocab_size", tc.vocabSize());
-        cfg.put("width", tc.width());
-        cfg.put("heads", tc.heads());
-        cfg.put("layers", tc.layers());
-        cfg.put("mlp_ratio", tc.mlpRatio());
-        cfg.put("embed_dim", tc.embedDim());
-        cfg.put("act", tc.act().configName());
-        return new TextModel(new OpenClipTextModel(Weights.of(src, OPENCLIP), tc, OpenClipLayer.parse(c.textLayer())),
-                cfg);
     }
 
     /** A standalone autoencoder file: keys under {@code first_stage_model.} or bare {@code encoder.}/{@code decoder.}. */
@@ -251,9 +214,7 @@ public final class LatentDiffusion {
 
     /** The same networks and weights under a config with another autoencoder scale factor. */
     LatentDiffusion withScaleFactor(double scale) {
-        ModelConfig c = new ModelConfig(config.family(), config.vPrediction(), config.unet(), config.textKind(),
-                config.textLayer(), config.textModelConfig(), config.vae().withScaleFactor(scale),
-                config.linearStart(), config.linearEnd(), config.timesteps());
+        ModelConfig c = config.withVae(config.vae().withScaleFactor(scale));
         return new LatentDiffusion(c, textModelConfig, unet, text, vae, parameters, textTrainable, tokenizer);
     }
 

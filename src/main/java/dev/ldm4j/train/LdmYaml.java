@@ -120,19 +120,7 @@ final class LdmYaml {
     }
 
     private static Map<String, Object> condStage(ModelConfig c, Map<String, Object> textModelConfig) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        Map<String, Object> p = new LinkedHashMap<>();
-        if (c.textKind() == ModelConfig.TextKind.CLIP) {
-            m.put("target", "ldm.modules.encoders.modules.FrozenCLIPEmbedder");
-            p.put("max_length", 77);
-        } else {
-            m.put("target", "ldm.modules.encoders.modules.FrozenOpenCLIPEmbedder");
-            p.put("freeze", true);
-            p.put("layer", c.textLayer());
-        }
-        m.put("params", p);
-        m.put("text_model_config", new LinkedHashMap<>(textModelConfig));
-        return m;
+        return c.architecture().condStageConfig(c, textModelConfig);
     }
 
     private static List<Integer> list(int[] a) {

@@ -4,12 +4,13 @@ import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.Parameters;
-import dev.ldm4j.pipeline.TextToImage;
 import dev.ldm4j.sampling.StepListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,15 +43,16 @@ public final class SampleGrids implements TrainListener {
 
     @Override
     public void onCheckpoint(long step, Path model, Path config, Path state) {
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope();
+             LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(model).withConfig(config)
+                     .withPrecision(Precision.FP32, Precision.FP32))) {
             Files.createDirectories(dir);
-            StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
-                    Precision.FP32, Precision.FP32));
+            Generator generator = new Generator(sd);
             List<RgbImage> images = new ArrayList<>();
             for (String p : prompts) {
                 GenerationRequest r = new GenerationRequest(p, "", size, size, 20, 5.0, "dpm++2m", "karras", 0, seed,
                         1, 0);
-                try (GenerationResult g = new TextToImage(sd).generate(r, StepListener.NONE)) {
+                try (GenerationResult g = generator.generate(r, StepListener.NONE)) {
                     images.add(ImageTensors.toRgb8(g.images()).get(0));
                 }
             }

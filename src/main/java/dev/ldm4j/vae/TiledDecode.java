@@ -16,7 +16,23 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * is used only when asked for or when the image is large.
  */
 public final class TiledDecode {
+    /** Images above this many pixels (1024 x 1024) are decoded in tiles unless tiling was switched off. */
+    public static final long AUTO_PIXELS = 1024L * 1024;
+    /** Latent tile and overlap: a 256-pixel tile keeps the decoder's activations near 0.5 GB in float32. */
+    public static final int TILE = 32;
+    public static final int TILE_OVERLAP = 8;
+
     private TiledDecode() {}
+
+    /** Whether an image of {@code pixels} is decoded in tiles: as asked, or by default above {@link #AUTO_PIXELS}. */
+    public static boolean wanted(Boolean vaeTiling, long pixels) {
+        return vaeTiling != null ? vaeTiling : pixels > AUTO_PIXELS;
+    }
+
+    /** {@link #decode(UnaryOperator, Tensor, int, int, int)} with the default tile and overlap. */
+    public static Tensor decode(UnaryOperator<Tensor> decoder, Tensor z, int factor) {
+        return decode(decoder, z, factor, TILE, TILE_OVERLAP);
+    }
 
     /**
      * @param decoder latent tile [B, C, th, tw] to image tile [B, 3, th * factor, tw * factor]

@@ -125,7 +125,7 @@ class CliTest {
         }
         String report = buf.toString();
         assertEquals(0, code, sw.toString());
-        assertTrue(report.contains("SD 2.x (v-prediction, OPENCLIP penultimate layer"), report);
+        assertTrue(report.contains("SD 2.x (sd2, v-prediction, penultimate text layer"), report);
         assertTrue(report.contains("missing keys: 0"), report);
         assertTrue(report.contains("mis-shaped keys: 0"), report);
         assertTrue(report.contains("F16"), report);

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.DatasetOptions;
@@ -20,14 +21,14 @@ class EmojiEvalTest {
     static Path tmp;
     static Split split;
     static CategoryClassifier judge;
-    static StableDiffusion sd;
+    static LatentDiffusionModel sd;
 
     @BeforeAll
     static void setUp() throws Exception {
         Torch.load();
         split = Dataset.open(SyntheticEmoji.write(tmp.resolve("data")), DatasetOptions.of(64)).split();
         judge = ClassifierTrainer.train(split.train(), new ClassifierTrainer.Options(6, 8, 3e-3, 1e-4, 5), l -> {});
-        sd = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+        sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null, Precision.FP32, Precision.FP32));
     }
 

@@ -11,7 +11,7 @@ import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
-import dev.ldm4j.pipeline.TextToImage;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
@@ -88,19 +88,19 @@ class HalfPrecisionGoldenTest {
      */
     @Test
     void seededRunInBf16StaysCloseToTheReferenceImage() {
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null, Precision.BF16, Precision.FP32));
         assertEquals(Precision.BF16, sd.precision());
         GenerationRequest r = new GenerationRequest("a photograph of an astronaut riding a horse", "", 64, 64, 10,
                 7.5, "ddim", "discrete", 0, 42, 1, 0);
         try (SafetensorsFile cf = Fixtures.open("sd1-tiny/cases/seeded_ddim_64x64.safetensors");
-             GenerationResult result = new TextToImage(sd).generate(r, StepListener.NONE)) {
+             GenerationResult result = new Generator(sd).generate(r, StepListener.NONE)) {
             Tensor ref = Tensors.read(cf, "image");
             double mean = ref.sub(result.images()).abs().mean().item().toDouble();
             assertTrue(mean < 2.0 / 255, "mean abs image error " + mean);
             assertClose(ref, result.images(), (1 + 2 * 7.5) * 32 * unitRoundoff(Precision.BF16) / 8, "bf16 image");
             // and a different seed is far outside that: the bound can fail
-            try (GenerationResult other = new TextToImage(sd).generate(r.withSeed(43), StepListener.NONE)) {
+            try (GenerationResult other = new Generator(sd).generate(r.withSeed(43), StepListener.NONE)) {
                 assertTrue(ref.sub(other.images()).abs().mean().item().toDouble() > 10.0 / 255);
             }
         }
@@ -109,7 +109,7 @@ class HalfPrecisionGoldenTest {
     @Test
     void autoPicksFloat32ForTinyModels() {
         assertEquals(Precision.FP32, Precision.auto(1_000_000));
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null));
         assertEquals(Precision.FP32, sd.precision());
     }

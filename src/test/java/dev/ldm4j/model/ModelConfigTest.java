@@ -21,9 +21,8 @@ class ModelConfigTest {
     @Test
     void readsSd1Yaml() {
         ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd1-tiny/config.yaml"));
-        assertEquals(ModelFamily.SD1, c.family());
+        assertEquals(Architecture.SD1, c.architecture());
         assertFalse(c.vPrediction());
-        assertEquals(ModelConfig.TextKind.CLIP, c.textKind());
         assertEquals(0.18215, c.vae().scaleFactor());
         UNetConfig u = c.unet();
         assertEquals(32, u.modelChannels());
@@ -39,9 +38,8 @@ class ModelConfigTest {
     @Test
     void readsSd2Yaml() {
         ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd2-tiny/config.yaml"));
-        assertEquals(ModelFamily.SD2, c.family());
+        assertEquals(Architecture.SD2, c.architecture());
         assertTrue(c.vPrediction());
-        assertEquals(ModelConfig.TextKind.OPENCLIP, c.textKind());
         assertEquals("penultimate", c.textLayer());
         assertEquals(16, c.unet().numHeadChannels());
         assertTrue(c.unet().useLinearInTransformer());
@@ -52,9 +50,8 @@ class ModelConfigTest {
     void detectionFromShapesAgreesWithYaml(String folder) {
         ModelConfig yaml = ModelConfig.fromYaml(Fixtures.path(folder + "/config.yaml"));
         try (SafetensorsFile f = Fixtures.open(folder + "/model.safetensors")) {
-            ModelConfig d = ModelDetector.detect(f);
-            assertEquals(yaml.family(), d.family());
-            assertEquals(yaml.textKind(), d.textKind());
+            ModelConfig d = Architecture.detectConfig(f);
+            assertEquals(yaml.architecture(), d.architecture());
             assertEquals(yaml.textLayer(), d.textLayer());
             UNetConfig a = yaml.unet();
             UNetConfig b = d.unet();
@@ -116,7 +113,7 @@ class ModelConfigTest {
         Path yaml = dir.resolve("m.yaml");
         Files.writeString(yaml, Files.readString(Fixtures.path("sd1-tiny/config.yaml")) + "\nldm4j:\n  image_size: 64\n");
         assertEquals(java.util.OptionalInt.of(64), ModelConfig.recommendedImageSize(yaml));
-        assertEquals(ModelFamily.SD1, ModelConfig.fromYaml(yaml).family(), "the section does not disturb the model");
+        assertEquals(Architecture.SD1, ModelConfig.fromYaml(yaml).architecture(), "the section does not disturb the model");
         Files.writeString(yaml, "ldm4j:\n  image_size: -3\n");
         assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(yaml));
         assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(dir.resolve("missing.yaml")));

@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.SafetensorsWriter;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
-import dev.ldm4j.model.StableDiffusion;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;
@@ -36,9 +37,9 @@ class Float32FallbackTest {
             SafetensorsWriter.writeTensors(model, all);
         }
         Path config = Fixtures.path("sd1-tiny/config.yaml");
-        StableDiffusion half = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+        LatentDiffusionModel half = ModelLoader.load(new ModelLoader.Options(model, config, null, null,
                 Precision.FP16, Precision.FP32));
-        StableDiffusion full = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+        LatentDiffusionModel full = ModelLoader.load(new ModelLoader.Options(model, config, null, null,
                 Precision.FP32, Precision.FP32));
         try (org.bytedeco.pytorch.InferenceMode g = new org.bytedeco.pytorch.InferenceMode()) {
             Tensor out = half.unet().forward(org.bytedeco.pytorch.global.torch.zeros(1, 4, 8, 8),
@@ -46,8 +47,8 @@ class Float32FallbackTest {
             assertFalse(out.isfinite().all().item().toBool(), "the fp16 UNet must overflow for this test to mean anything");
         }
         GenerationRequest r = new GenerationRequest("an apple", "", 64, 64, 3, 7.5, "ddim", "discrete", 0, 1, 1, 0);
-        try (GenerationResult fromHalf = new TextToImage(half).generate(r, StepListener.NONE);
-             GenerationResult fromFull = new TextToImage(full).generate(r, StepListener.NONE)) {
+        try (GenerationResult fromHalf = new Generator(half).generate(r, StepListener.NONE);
+             GenerationResult fromFull = new Generator(full).generate(r, StepListener.NONE)) {
             assertTrue(Float32Fallback.finite(fromFull), "the float32 run itself must be finite");
             assertTrue(Float32Fallback.finite(fromHalf), "the fp16 run was not replaced by a float32 one");
             assertClose(fromFull.latents(), fromHalf.latents(), 0.0, "fallback result");
@@ -64,7 +65,7 @@ class Float32FallbackTest {
     void aWrongHalfPrecisionKernelRerunsTheRequestInFloat32() {
         Path model = Fixtures.path("sd1-tiny/model.safetensors");
         Path config = Fixtures.path("sd1-tiny/config.yaml");
-        StableDiffusion half = StableDiffusion.load(new StableDiffusion.Options(model, config, null, null,
+        LatentDiffusionModel half = ModelLoader.load(new ModelLoader.Options(model, config, null, null,
                 Precision.BF16, Precision.FP32));
         GenerationRequest r = new GenerationRequest("an apple", "", 64, 64, 3, 7.5, "ddim", "discrete", 0, 1, 1, 0);
         java.util.List<Precision> ran = new java.util.ArrayList<>();
@@ -73,9 +74,9 @@ class Float32FallbackTest {
                 if (m.precision() == Precision.BF16) {
                     throw dev.ldm4j.nn.Kernels.halfPrecisionUnavailableForTest("conv2d BFloat16[2, 32, 8, 8]");
                 }
-                return new TextToImage(m).generate(r, StepListener.NONE);
+                return new Generator(m).generate(r, StepListener.NONE);
             });
-             GenerationResult fromFull = new TextToImage(half.float32()).generate(r, StepListener.NONE)) {
+             GenerationResult fromFull = new Generator(half.float32()).generate(r, StepListener.NONE)) {
             assertEquals(java.util.List.of(Precision.BF16, Precision.FP32), ran);
             assertClose(fromFull.latents(), result.latents(), 0.0, "the float32 rerun");
         }

@@ -10,7 +10,8 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
@@ -43,7 +44,7 @@ class ImageToImagePropertiesTest {
         mask = Images.readGray(Fixtures.path("sd1-tiny/mask_64.png"));
     }
 
-    private static StableDiffusion model() {
+    private static LatentDiffusionModel model() {
         return ImageToImageTest.model();
     }
 
@@ -76,8 +77,8 @@ class ImageToImagePropertiesTest {
     })
     void strengthOneIsTextToImageWhateverTheImage(String sampler, String scheduler) {
         GenerationRequest txt = request(sampler, scheduler, null);
-        try (GenerationResult a = new TextToImage(model()).generate(txt, StepListener.NONE);
-             GenerationResult b = new ImageToImage(model()).generate(txt.withInit(InitImage.of(photo, 1.0)),
+        try (GenerationResult a = new Generator(model()).generate(txt, StepListener.NONE);
+             GenerationResult b = new Generator(model()).generate(txt.withInit(InitImage.of(photo, 1.0)),
                      StepListener.NONE)) {
             assertClose(a.latents(), b.latents(), 0, sampler + ": strength 1 vs text-to-image");
         }
@@ -104,11 +105,11 @@ class ImageToImagePropertiesTest {
         Recorder rec = new Recorder();
         try (SafetensorsFile cf = Fixtures.open("sd1-tiny/cases/" + CASE + ".safetensors");
              PointerScope scope = new PointerScope();
-             GenerationResult r = new ImageToImage(model()).generate(request(sampler, scheduler, init), rec)) {
+             GenerationResult r = new Generator(model()).generate(request(sampler, scheduler, init), rec)) {
             Tensor expected = Tensors.read(cf, "init_latent").add(Tensors.read(cf, "noise"), s(sigmas.get(start)));
             assertClose(expected, rec.first, 1e-4 * sigmas.get(start), sampler + " starting latent");
             assertEquals(10 - start, rec.steps, sampler + ": steps run");
-            assertEquals(10 - start, new ImageToImage(model()).plannedSteps(request(sampler, scheduler, init)));
+            assertEquals(10 - start, new Generator(model()).plannedSteps(request(sampler, scheduler, init)));
         } finally {
             rec.first.releaseReference();
         }
@@ -121,7 +122,7 @@ class ImageToImagePropertiesTest {
         InitImage init = InitImage.of(photo, 0.6).withEncoding(InitImage.Encoding.MEAN);
         Recorder rec = new Recorder();
         try (SafetensorsFile cf = Fixtures.open("sd1-tiny/cases/" + CASE + ".safetensors");
-             GenerationResult r = new ImageToImage(model()).generate(request(sampler, "discrete", init), rec)) {
+             GenerationResult r = new Generator(model()).generate(request(sampler, "discrete", init), rec)) {
             assertClose(Tensors.read(cf, "z_enc"), rec.first, Fixtures.tolerance("sd1-tiny", CASE, "z_enc"),
                     sampler + " z_enc");
             assertEquals(6, rec.steps, sampler + ": steps run");
@@ -141,9 +142,9 @@ class ImageToImagePropertiesTest {
         InitImage init = InitImage.of(photo, 0.0).withEncoding(InitImage.Encoding.MEAN);
         double bound = 6 * Math.sqrt(1 - model().schedule().alphaCumprod(1));
         try (SafetensorsFile cf = Fixtures.open("sd1-tiny/cases/" + CASE + ".safetensors");
-             GenerationResult r0 = new ImageToImage(model()).generate(request(sampler, scheduler, init),
+             GenerationResult r0 = new Generator(model()).generate(request(sampler, scheduler, init),
                      StepListener.NONE);
-             GenerationResult r3 = new ImageToImage(model()).generate(request(sampler, scheduler,
+             GenerationResult r3 = new Generator(model()).generate(request(sampler, scheduler,
                      init.withStrength(0.3)), StepListener.NONE)) {
             Tensor initLatent = Tensors.read(cf, "init_latent");
             double d0 = Fixtures.maxAbsDiff(initLatent, r0.latents());
@@ -160,7 +161,7 @@ class ImageToImagePropertiesTest {
         InitImage init = new InitImage(photo, mask, strength, InitImage.Encoding.MEAN, InitImage.Noising.COMPVIS);
         try (SafetensorsFile cf = Fixtures.open("sd1-tiny/cases/seeded_inpaint_blend_ddim_64x64.safetensors");
              PointerScope scope = new PointerScope();
-             GenerationResult r = new ImageToImage(model()).generate(request(sampler, scheduler, init),
+             GenerationResult r = new Generator(model()).generate(request(sampler, scheduler, init),
                      StepListener.NONE)) {
             Tensor keep = Masks.keep(Tensors.read(cf, "latent_mask"));
             Tensor initLatent = Tensors.read(cf, "init_latent");
@@ -175,7 +176,7 @@ class ImageToImagePropertiesTest {
     void batchesDrawOneNoiseForAllImages() {
         InitImage init = InitImage.of(photo, 0.5);
         GenerationRequest two = new GenerationRequest(PROMPT, "", 64, 64, 4, 7.5, "euler", "karras", 0, 5, 2, 0, init);
-        try (GenerationResult r = new ImageToImage(model()).generate(two, StepListener.NONE)) {
+        try (GenerationResult r = new Generator(model()).generate(two, StepListener.NONE)) {
             assertEquals(2, r.latents().size(0));
             assertEquals(2, r.images().size(0));
             assertTrue(Fixtures.maxAbsDiff(r.latents().select(0, 0), r.latents().select(0, 1)) > 1e-3,

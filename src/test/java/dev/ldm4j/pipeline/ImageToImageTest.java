@@ -10,7 +10,8 @@ import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Step;
@@ -30,11 +31,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 @org.junit.jupiter.api.Tag("golden")
 class ImageToImageTest {
     static final String FOLDER = "sd1-tiny";
-    private static StableDiffusion model;
+    private static LatentDiffusionModel model;
 
-    static StableDiffusion model() {
+    static LatentDiffusionModel model() {
         if (model == null) {
-            model = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path(FOLDER + "/model.safetensors"),
+            model = ModelLoader.load(new ModelLoader.Options(Fixtures.path(FOLDER + "/model.safetensors"),
                     Fixtures.path(FOLDER + "/config.yaml"), null, null));
         }
         return model;
@@ -67,11 +68,11 @@ class ImageToImageTest {
     })
     void referenceRunsFromTheirParams(String id, InitImage.Encoding encoding, InitImage.Noising noising) {
         GenerationRequest r = request(FOLDER, id, encoding, noising);
-        assertGolden(FOLDER, id, new ImageToImage(model()), r);
+        assertGolden(FOLDER, id, new Generator(model()), r);
     }
 
     /** Runs {@code r} and compares the per-step latents, final latent, image and PNG with case {@code id}. */
-    static void assertGolden(String folder, String id, ImageToImage pipeline, GenerationRequest r) {
+    static void assertGolden(String folder, String id, Generator pipeline, GenerationRequest r) {
         List<Tensor> steps = new ArrayList<>();
         StepListener record = StepListener.onStep((Step s) -> steps.add(Tensors.retain(s.latent().clone())));
         try (SafetensorsFile cf = Fixtures.open(folder + "/cases/" + id + ".safetensors");

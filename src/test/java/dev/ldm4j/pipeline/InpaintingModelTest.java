@@ -11,9 +11,10 @@ import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Architecture;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.ModelDetector;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;
@@ -31,11 +32,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 @org.junit.jupiter.api.Tag("golden")
 class InpaintingModelTest {
     private static final String FOLDER = "sd1-tiny-inpaint";
-    private static StableDiffusion model;
+    private static LatentDiffusionModel model;
 
-    static StableDiffusion model() {
+    static LatentDiffusionModel model() {
         if (model == null) {
-            model = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path(FOLDER + "/model.safetensors"),
+            model = ModelLoader.load(new ModelLoader.Options(Fixtures.path(FOLDER + "/model.safetensors"),
                     Fixtures.path(FOLDER + "/config.yaml"), null, null));
         }
         return model;
@@ -52,7 +53,7 @@ class InpaintingModelTest {
         assertTrue(yaml.inpainting());
         assertEquals(9, yaml.unet().inChannels());
         try (SafetensorsFile f = Fixtures.open(FOLDER + "/model.safetensors")) {
-            ModelConfig detected = ModelDetector.detect(f);
+            ModelConfig detected = Architecture.detectConfig(f);
             assertTrue(detected.inpainting());
             assertEquals(9, detected.unet().inChannels());
             assertTrue(detected.describe().startsWith("SD 1.x inpainting"), detected.describe());
@@ -107,7 +108,7 @@ class InpaintingModelTest {
     })
     void seededRunsFromTheirParams(String id, InitImage.Encoding encoding) {
         GenerationRequest r = ImageToImageTest.request(FOLDER, id, encoding, InitImage.Noising.COMPVIS);
-        ImageToImageTest.assertGolden(FOLDER, id, new ImageToImage(model()), r);
+        ImageToImageTest.assertGolden(FOLDER, id, new Generator(model()), r);
     }
 
     @Test
@@ -121,8 +122,8 @@ class InpaintingModelTest {
                 9, 2, 0);
         GenerationRequest inpaint = txt.withInit(new InitImage(image, new GrayImage(64, 64, white), 1.0,
                 InitImage.Encoding.MEAN, InitImage.Noising.COMPVIS));
-        try (GenerationResult a = new TextToImage(model()).generate(txt, StepListener.NONE);
-             GenerationResult b = new ImageToImage(model()).generate(inpaint, StepListener.NONE)) {
+        try (GenerationResult a = new Generator(model()).generate(txt, StepListener.NONE);
+             GenerationResult b = new Generator(model()).generate(inpaint, StepListener.NONE)) {
             assertEquals(2, a.latents().size(0));
             assertClose(a.latents(), b.latents(), 0, "text-to-image vs white-mask inpainting");
         }

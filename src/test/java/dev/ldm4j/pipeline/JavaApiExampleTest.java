@@ -7,7 +7,8 @@ import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.sampling.StepListener;
 import java.nio.file.Path;
 import java.util.Map;
@@ -18,12 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 class JavaApiExampleTest {
     @Test
     void readmeExampleRunsAsWritten(@TempDir Path dir) {
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(
                 Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml"), null, null));
         GenerationRequest request = GenerationRequest.of("a red apple on a wooden table").withSize(64, 48).withSeed(7)
                 .withSampling("euler_a", "discrete", 3, 7.0);
         Path out = dir.resolve("apple.png");
-        try (GenerationResult result = new TextToImage(sd).generate(request, StepListener.NONE)) {
+        try (GenerationResult result = new Generator(sd).generate(request, StepListener.NONE)) {
             RgbImage image = ImageTensors.toRgb8(result.images()).get(0);
             Images.writePng(out, image, Map.of(Images.PARAMETERS, Parameters.a1111(request, sd.name())));
         }

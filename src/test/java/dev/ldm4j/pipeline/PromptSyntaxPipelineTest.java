@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import org.bytedeco.pytorch.InferenceMode;
@@ -16,11 +17,11 @@ import org.junit.jupiter.api.Test;
 /** Prompt syntax through the whole pipeline: weights of 1 are no-ops; chunk counts may differ under CFG. */
 @org.junit.jupiter.api.Tag("golden")
 class PromptSyntaxPipelineTest {
-    private static StableDiffusion sd;
+    private static LatentDiffusionModel sd;
 
     @BeforeAll
     static void load() {
-        sd = StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+        sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null));
     }
 
@@ -30,9 +31,9 @@ class PromptSyntaxPipelineTest {
 
     @Test
     void explicitWeightOfOneChangesNothing() {
-        try (GenerationResult plain = new TextToImage(sd).generate(request("an astronaut riding a horse", ""),
+        try (GenerationResult plain = new Generator(sd).generate(request("an astronaut riding a horse", ""),
                 StepListener.NONE);
-             GenerationResult weighted = new TextToImage(sd).generate(
+             GenerationResult weighted = new Generator(sd).generate(
                      request("an (astronaut:1.0) riding a horse", ""), StepListener.NONE)) {
             assertClose(plain.latents(), weighted.latents(), 1e-5, "(x:1.0) vs x");
         }
@@ -46,7 +47,7 @@ class PromptSyntaxPipelineTest {
             long uncondLen = sd.encodePrompts(java.util.List.of(""), 0).size(1);
             assertTrue(condLen == 154 && uncondLen == 77, condLen + " vs " + uncondLen);
         }
-        try (GenerationResult r = new TextToImage(sd).generate(request(longPrompt, ""), StepListener.NONE)) {
+        try (GenerationResult r = new Generator(sd).generate(request(longPrompt, ""), StepListener.NONE)) {
             assertArrayEquals(new long[] {1, 4, 8, 8}, Tensors.shape(r.latents()));
             assertFalse(r.latents().isnan().any().item().toBool(), "NaN in latents");
         }

@@ -8,7 +8,8 @@ import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.SeededNoise;
 import dev.ldm4j.sampling.StepListener;
@@ -24,10 +25,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 @org.junit.jupiter.api.Tag("golden")
 class TextToImageTest {
     private static final String PROMPT = "a photograph of an astronaut riding a horse";
-    private static final Map<String, StableDiffusion> MODELS = new HashMap<>();
+    private static final Map<String, LatentDiffusionModel> MODELS = new HashMap<>();
 
-    static StableDiffusion model(String folder) {
-        return MODELS.computeIfAbsent(folder, f -> StableDiffusion.load(new StableDiffusion.Options(
+    static LatentDiffusionModel model(String folder) {
+        return MODELS.computeIfAbsent(folder, f -> ModelLoader.load(new ModelLoader.Options(
                 Fixtures.path(f + "/model.safetensors"), Fixtures.path(f + "/config.yaml"), null, null)));
     }
 
@@ -45,7 +46,7 @@ class TextToImageTest {
         GenerationRequest r = new GenerationRequest(PROMPT, "", 64, 64, 10, 7.5, "ddim", "discrete", 0, 42, 1,
                 clipSkip);
         try (SafetensorsFile cf = Fixtures.open(folder + "/cases/" + id + ".safetensors");
-             GenerationResult result = new TextToImage(model(folder)).generate(r, StepListener.NONE)) {
+             GenerationResult result = new Generator(model(folder)).generate(r, StepListener.NONE)) {
             assertClose(Tensors.read(cf, "final_latent"), result.latents(),
                     Fixtures.tolerance(folder, id, "final_latent"), id + " final_latent");
             assertClose(Tensors.read(cf, "image"), result.images(), Fixtures.tolerance(folder, id, "image"),
@@ -83,7 +84,7 @@ class TextToImageTest {
         try (SafetensorsFile cf = Fixtures.open(folder + "/cases/" + id + ".safetensors");
              SeededNoise noise = new SeededNoise(seed < 0 ? 0 : seed)) {
             Tensor xT = Tensors.read(cf, "x_T");
-            try (GenerationResult result = new TextToImage(model(folder)).generate(r, xT, noise, StepListener.NONE)) {
+            try (GenerationResult result = new Generator(model(folder)).generateFrom(r, xT, noise, StepListener.NONE)) {
                 assertClose(Tensors.read(cf, "final_latent"), result.latents(),
                         Fixtures.tolerance(folder, id, "final_latent"), id + " final_latent");
                 if (cf.has("image")) {
@@ -97,12 +98,12 @@ class TextToImageTest {
     @Test
     void cfgScaleOneSkipsTheUnconditionalBranchButNotTheResult() {
         // scale 1 evaluates the conditional batch alone; it must equal guidance computed on the doubled batch
-        StableDiffusion sd = model("sd1-tiny");
+        LatentDiffusionModel sd = model("sd1-tiny");
         GenerationRequest r = new GenerationRequest(PROMPT, "blurry", 64, 64, 3, 1.0, "euler", "discrete", 0, 5, 2, 0);
         GenerationRequest nearlyOne = new GenerationRequest(PROMPT, "blurry", 64, 64, 3, 1.0 + 1e-7, "euler",
                 "discrete", 0, 5, 2, 0);
-        try (GenerationResult a = new TextToImage(sd).generate(r, StepListener.NONE);
-             GenerationResult b = new TextToImage(sd).generate(nearlyOne, StepListener.NONE)) {
+        try (GenerationResult a = new Generator(sd).generate(r, StepListener.NONE);
+             GenerationResult b = new Generator(sd).generate(nearlyOne, StepListener.NONE)) {
             assertClose(b.latents(), a.latents(), 1e-4, "cfg 1 vs doubled batch");
         }
     }

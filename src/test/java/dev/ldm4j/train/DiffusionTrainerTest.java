@@ -121,7 +121,7 @@ class DiffusionTrainerTest {
         assertEquals(expected.unet(), actual.unet());
         assertEquals(expected.vae(), actual.vae());
         assertEquals(expected.vPrediction(), actual.vPrediction());
-        assertEquals(expected.textKind(), actual.textKind());
+        assertEquals(expected.architecture(), actual.architecture());
         assertEquals(expected.textLayer(), actual.textLayer());
         assertEquals(ClipTextConfig.fromMap(expected.textModelConfig()), ClipTextConfig.fromMap(actual.textModelConfig()));
         assertEquals(expected.linearStart(), actual.linearStart());

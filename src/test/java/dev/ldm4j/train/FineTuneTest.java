@@ -10,13 +10,14 @@ import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.StableDiffusion;
+import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.UnsupportedModelException;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
-import dev.ldm4j.pipeline.TextToImage;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;
 import java.io.IOException;
@@ -115,11 +116,11 @@ class FineTuneTest {
         }
         assertEquals(unet, unetChanged, "every UNet tensor moved");
 
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(out, yaml, null, null));
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(out, yaml, null, null));
         assertTrue(sd.unusedKeys().isEmpty(), "unused: " + sd.unusedKeys());
         GenerationRequest r = GenerationRequest.of("a red square").withSize(64, 64).withSeed(3)
                 .withSampling("euler", "discrete", 3, 5.0);
-        try (GenerationResult result = new TextToImage(sd).generate(r, StepListener.NONE)) {
+        try (GenerationResult result = new Generator(sd).generate(r, StepListener.NONE)) {
             float[] px = Tensors.toFloats(result.images());
             assertEquals(3 * 64 * 64, px.length);
             for (float v : px) {
@@ -142,7 +143,7 @@ class FineTuneTest {
         Path out = tmp.resolve("m.safetensors");
         Path yaml = tmp.resolve("m.yaml");
         SdCheckpoint.write(out, yaml, trainer, DType.F32);
-        StableDiffusion sd = StableDiffusion.load(new StableDiffusion.Options(out, yaml, null, null));
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(out, yaml, null, null));
         assertEquals(mc.vPrediction(), sd.config().vPrediction());
         assertEquals(mc.textLayer(), sd.config().textLayer());
         assertEquals(mc.unet(), sd.config().unet());

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Loading options: a separate VAE file, TAESD decoding, and the errors of bad files. */
-class StableDiffusionLoadTest {
+class ModelLoaderTest {
     private static final String CASE = "sd1-tiny/cases/seeded_ddim_64x64.safetensors";
 
-    private static StableDiffusion load(Path vae, Path taesd) {
-        return StableDiffusion.load(new StableDiffusion.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+    private static LatentDiffusionModel load(Path vae, Path taesd) {
+        return ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), vae, taesd));
     }
 
@@ -43,9 +43,9 @@ class StableDiffusionLoadTest {
             }
             SafetensorsWriter.writeTensors(vaeFile, vae);
         }
-        StableDiffusion sd = load(vaeFile, null);
+        LatentDiffusionModel sd = load(vaeFile, null);
         try (SafetensorsFile cf = Fixtures.open(CASE); InferenceMode g = new InferenceMode()) {
-            assertClose(Tensors.read(cf, "image"), sd.decode(Tensors.read(cf, "final_latent")),
+            assertClose(Tensors.read(cf, "image"), sd.decode(Tensors.read(cf, "final_latent"), false),
                     Fixtures.tolerance("sd1-tiny", "seeded_ddim_64x64", "image"), "decode with --vae");
         }
     }
@@ -68,25 +68,25 @@ class StableDiffusionLoadTest {
     void theVaeEncoderIsCheckedAtLoadThoughReadOnFirstUse(@TempDir Path dir) {
         String key = "first_stage_model.encoder.conv_in.weight";
         Path missing = editedCheckpoint(dir, m -> m.remove(key));
-        ModelFileException e = assertThrows(ModelFileException.class, () -> StableDiffusion.load(
-                new StableDiffusion.Options(missing, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelLoader.load(
+                new ModelLoader.Options(missing, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
         assertTrue(e.getMessage().contains(key), e.getMessage());
         Path misShaped = editedCheckpoint(dir, m -> m.put(key, m.get(key).narrow(0, 0, 1).contiguous()));
-        ModelFileException e2 = assertThrows(ModelFileException.class, () -> StableDiffusion.load(
-                new StableDiffusion.Options(misShaped, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
+        ModelFileException e2 = assertThrows(ModelFileException.class, () -> ModelLoader.load(
+                new ModelLoader.Options(misShaped, Fixtures.path("sd1-tiny/config.yaml"), null, null)));
         assertTrue(e2.getMessage().contains(key), e2.getMessage());
     }
 
     @Test
     void taesdDecodesTheLatentWithTheTaesdDecoder() {
         Path taesd = Fixtures.path("taesd/taesd_decoder.safetensors");
-        StableDiffusion sd = load(null, taesd);
+        LatentDiffusionModel sd = load(null, taesd);
         try (SafetensorsFile cf = Fixtures.open(CASE); InferenceMode g = new InferenceMode()) {
             Tensor z = Tensors.read(cf, "final_latent");
             Tensor expected = TaesdFiles.decoder(taesd).decode(z).clamp(
                     new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(0.0)),
                     new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(1.0)));
-            Tensor img = sd.decode(z);
+            Tensor img = sd.decode(z, false);
             assertEquals(64, img.size(2));
             assertClose(expected, img, 0.0, "taesd decode");
         }
@@ -96,9 +96,9 @@ class StableDiffusionLoadTest {
     void aYamlOfTheSameNameBesideTheCheckpointIsItsConfig(@TempDir Path dir) throws IOException {
         // the tiny fixture's head count cannot be detected from shapes: loading it without a config fails
         Path ckpt = Files.copy(Fixtures.path("sd1-tiny/model.safetensors"), dir.resolve("tiny.safetensors"));
-        assertThrows(ModelFileException.class, () -> StableDiffusion.load(StableDiffusion.Options.of(ckpt)));
+        assertThrows(ModelFileException.class, () -> ModelLoader.load(ModelLoader.Options.of(ckpt)));
         Files.copy(Fixtures.path("sd1-tiny/config.yaml"), dir.resolve("tiny.yaml"));
-        StableDiffusion sd = StableDiffusion.load(StableDiffusion.Options.of(ckpt));
+        LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(ckpt));
         assertEquals(2, sd.config().unet().numHeads());
     }
 
@@ -113,10 +113,90 @@ class StableDiffusionLoadTest {
         Path garbage = dir.resolve("garbage.safetensors");
         Files.writeString(garbage, "{not a model}");
         ModelFileException e2 = assertThrows(ModelFileException.class,
-                () -> StableDiffusion.load(StableDiffusion.Options.of(garbage)));
+                () -> ModelLoader.load(ModelLoader.Options.of(garbage)));
         assertTrue(e2.getMessage().contains(garbage.toString()), e2.getMessage());
         UnsupportedModelException e3 = assertThrows(UnsupportedModelException.class,
-                () -> StableDiffusion.load(StableDiffusion.Options.of(Fixtures.path("taesd/taesd_decoder.safetensors"))));
+                () -> ModelLoader.load(ModelLoader.Options.of(Fixtures.path("taesd/taesd_decoder.safetensors"))));
         assertTrue(e3.getMessage().contains("not a Stable Diffusion checkpoint"), e3.getMessage());
+    }
+
+    /** A patch that hands every parameter on unchanged but keeps its own handle to each. */
+    private static final class Recorder implements ParameterPatch {
+        final Map<String, Tensor> seen = new LinkedHashMap<>();
+
+        @Override
+        public dev.ldm4j.nn.ParameterSource apply(dev.ldm4j.nn.ParameterSource source, ModelConfig config) {
+            return new dev.ldm4j.nn.ParameterSource() {
+                @Override
+                public boolean has(String key) {
+                    return source.has(key);
+                }
+
+                @Override
+                public Tensor get(String key, long[] shape) {
+                    Tensor t = source.get(key, shape);
+                    seen.put(key, Tensors.retain(new Tensor(t)));
+                    return t;
+                }
+
+                @Override
+                public Map<String, Tensor> taken() {
+                    return source.taken();
+                }
+            };
+        }
+    }
+
+    @Test
+    void closingFreesTheWeightsAtOnceAndAClosedModelRefusesWork() {
+        Recorder recorder = new Recorder();
+        LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
+                Fixtures.path("sd1-tiny/config.yaml"), null, null).withPatch(recorder));
+        Tensor unetIn = recorder.seen.get(Architecture.UNET + "input_blocks.0.0.weight");
+        assertTrue(unetIn.storage().nbytes() > 0);
+        assertTrue(recorder.seen.keySet().stream().anyMatch(k -> k.startsWith(Architecture.SD1.textPrefix())),
+                "the patch sees the text encoder's parameters too");
+        sd.close();
+        // every tensor the networks hold (and the views of them the layers keep) lost its memory, not at some GC
+        assertTrue(recorder.seen.values().stream().allMatch(t -> t.storage().nbytes() == 0),
+                "a weight still holds memory after close");
+        assertThrows(IllegalStateException.class, sd::unet);
+        assertThrows(IllegalStateException.class, () -> sd.encodePrompts(java.util.List.of("an apple"), 0));
+        sd.close(); // idempotent
+    }
+
+    @Test
+    void aPatchChangesTheParametersTheNetworksAreBuiltFrom() {
+        Path model = Fixtures.path("sd1-tiny/model.safetensors");
+        Path config = Fixtures.path("sd1-tiny/config.yaml");
+        // +1 on the bias of the UNet's last convolution: its output moves by exactly 1 everywhere
+        ParameterPatch plusOne = (source, c) -> new dev.ldm4j.nn.ParameterSource() {
+            @Override
+            public boolean has(String key) {
+                return source.has(key);
+            }
+
+            @Override
+            public Tensor get(String key, long[] shape) {
+                Tensor t = source.get(key, shape);
+                return key.equals(Architecture.UNET + "out.2.bias") ? Tensors.retain(t.add(Tensors.scalar(1f))) : t;
+            }
+
+            @Override
+            public Map<String, Tensor> taken() {
+                return source.taken();
+            }
+        };
+        try (LatentDiffusionModel plain = ModelLoader.load(new ModelLoader.Options(model, config, null, null));
+             LatentDiffusionModel patched = ModelLoader.load(new ModelLoader.Options(model, config, null, null)
+                     .withPatch(plusOne));
+             InferenceMode g = new InferenceMode()) {
+            Tensor x = org.bytedeco.pytorch.global.torch.randn(1, 4, 8, 8);
+            Tensor t = Tensors.fromFloats(new float[] {500f}, 1);
+            dev.ldm4j.unet.Conditioning c = dev.ldm4j.unet.Conditioning.crossAttn(
+                    plain.encodePrompts(java.util.List.of("an apple"), 0));
+            Tensor diff = patched.unet().forward(x, t, c).sub(plain.unet().forward(x, t, c));
+            assertClose(org.bytedeco.pytorch.global.torch.ones_like(diff), diff, 1e-5, "patched minus plain");
+        }
     }
 }

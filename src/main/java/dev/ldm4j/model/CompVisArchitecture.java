@@ -8,43 +8,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tells a checkpoint's architecture from its keys and shapes when no YAML is given, the way AUTOMATIC1111
- * and stable-diffusion.cpp do: the text tower's key prefix says SD 1.x (CLIP) or SD 2.x (OpenCLIP); widths,
- * level counts and attention placement are read from tensor shapes; head counts, which shapes cannot show,
- * are those of the released models (SD 1.x: 8 heads; SD 2.x: 64 channels per head). Whether an SD 2.x UNet
- * predicts v is not in the file: {@link StableDiffusion} settles it by running the UNet once (the A1111 rule).
- * An inpainting model is one whose UNet takes 9 input channels (see {@link ModelConfig#inpainting()}).
+ * What SD 1.x and 2.x share: the CompVis single-file layout with one text tower under {@code cond_stage_model.},
+ * and detection the way AUTOMATIC1111 and stable-diffusion.cpp do it. Widths, level counts and attention
+ * placement are read from tensor shapes; head counts, which shapes cannot show, are those of the released
+ * models. Whether an SD 2.x UNet predicts v is not in the file: the loader settles it by running the UNet once
+ * (the A1111 rule).
  */
-public final class ModelDetector {
-    static final String UNET = "model.diffusion_model.";
-    static final String VAE = "first_stage_model.";
-    static final String CLIP = "cond_stage_model.transformer.text_model.";
-    static final String OPENCLIP = "cond_stage_model.model.";
+abstract class CompVisArchitecture implements Architecture {
+    /** Heads per transformer, or -1 where {@link #numHeadChannels()} fixes the head width instead. */
+    abstract int numHeads();
 
-    private ModelDetector() {}
+    abstract int numHeadChannels();
 
-    public static ModelConfig detect(SafetensorsFile f) {
-        ModelConfig.TextKind kind;
-        ModelFamily family;
-        if (f.has(CLIP + "embeddings.token_embedding.weight")) {
-            kind = ModelConfig.TextKind.CLIP;
-            family = ModelFamily.SD1;
-        } else if (f.has(OPENCLIP + "token_embedding.weight")) {
-            kind = ModelConfig.TextKind.OPENCLIP;
-            family = ModelFamily.SD2;
-        } else if (f.keys().stream().anyMatch(k -> k.startsWith("conditioner.embedders."))) {
-            throw new UnsupportedModelException(f.path() + ": looks like an SDXL checkpoint, which is not supported yet");
-        } else if (!f.has(UNET + "input_blocks.0.0.weight")) {
-            throw new UnsupportedModelException(f.path() + ": not a Stable Diffusion checkpoint (no "
-                    + UNET + "* keys)");
-        } else {
-            throw new UnsupportedModelException(f.path() + ": unknown text encoder (neither "
-                    + CLIP + "* nor " + OPENCLIP + "* keys)");
-        }
-        UNetConfig unet = detectUNet(f, family);
+    @Override
+    public ModelConfig detect(SafetensorsFile f) {
+        UNetConfig unet = detectUNet(f);
         VaeConfig vae = VaeConfig.detect(f, VAE, VaeConfig.SD_SCALE_FACTOR);
-        ModelConfig c = new ModelConfig(family, false, unet, kind, family == ModelFamily.SD2 ? "penultimate" : "last",
-                Map.of(), vae, 0.00085, 0.012, 1000);
+        ModelConfig c = new ModelConfig(this, false, unet, defaultTextLayer(), Map.of(), vae, 0.00085, 0.012, 1000);
         if (unet.inChannels() != vae.embedDim() && !c.inpainting()) {
             // depth-to-image (5), the x4 upscaler (7), instruct-pix2pix (8) need inputs ldm4j does not build
             throw new UnsupportedModelException(f.path() + ": the UNet takes " + unet.inChannels()
@@ -72,7 +52,7 @@ public final class ModelDetector {
         }
     }
 
-    static UNetConfig detectUNet(SafetensorsFile f, ModelFamily family) {
+    UNetConfig detectUNet(SafetensorsFile f) {
         long[] convIn = shape(f, UNET + "input_blocks.0.0.weight");
         int mc = (int) convIn[0];
         int in = (int) convIn[1];
@@ -116,8 +96,12 @@ public final class ModelDetector {
         }
         int[] multArr = mult.stream().mapToInt(Integer::intValue).toArray();
         int[] attnArr = attn.stream().mapToInt(Integer::intValue).toArray();
-        boolean sd2 = family == ModelFamily.SD2;
-        return new UNetConfig(in, out, mc, attnArr, resPerLevel, multArr, sd2 ? -1 : 8, sd2 ? 64 : -1, depth,
+        return new UNetConfig(in, out, mc, attnArr, resPerLevel, multArr, numHeads(), numHeadChannels(), depth,
                 contextDim, linear, false, null, 0);
+    }
+
+    @Override
+    public String toString() {
+        return name();
     }
 }

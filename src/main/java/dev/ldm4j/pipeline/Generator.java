@@ -1,0 +1,98 @@
+package dev.ldm4j.pipeline;
+
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Architecture;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.MemoryPlan;
+import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.sampling.SeededNoise;
+import dev.ldm4j.sampling.StepListener;
+import dev.ldm4j.vae.TiledDecode;
+import java.nio.file.Path;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The one request-level entry point: the CLI, the Java API, the HTTP server and batch jobs all call it. It
+ * picks the task from the request (text-to-image without an init image; image-to-image or inpainting with
+ * one) and owns the policies around it: tiled decoding of large images, and the float32 rerun of a
+ * half-precision result with NaN or Inf ({@link Float32Fallback}). Stateless apart from its model and options,
+ * so one generator may serve concurrent requests.
+ */
+public final class Generator {
+    /**
+     * @param vaeTiling decode in tiles (true), whole (false), or only above {@link TiledDecode#AUTO_PIXELS} (null)
+     */
+    public record Options(Boolean vaeTiling) {
+        public static final Options DEFAULT = new Options(null);
+
+        boolean tiled(GenerationRequest r) {
+            return TiledDecode.wanted(vaeTiling, (long) r.width() * r.height());
+        }
+    }
+
+    private final LatentDiffusionModel model;
+    private final Options options;
+
+    public Generator(LatentDiffusionModel model, Options options) {
+        this.model = model;
+        this.options = options == null ? Options.DEFAULT : options;
+    }
+
+    public Generator(LatentDiffusionModel model) {
+        this(model, Options.DEFAULT);
+    }
+
+    public LatentDiffusionModel model() {
+        return model;
+    }
+
+    /** Checks what can be checked before any work: size, init image, sampler and scheduler names. */
+    public void validate(GenerationRequest r) {
+        if (r.init() == null) {
+            new TextToImage(model, options).validate(r);
+        } else {
+            new ImageToImage(model, options).validate(r);
+        }
+    }
+
+    /** The number of sampler steps the request runs (fewer than its steps for image-to-image below strength 1). */
+    public int plannedSteps(GenerationRequest r) {
+        if (r.init() == null) {
+            new TextToImage(model, options).validate(r);
+            return r.steps();
+        }
+        return new ImageToImage(model, options).plannedSteps(r);
+    }
+
+    /**
+     * The memory plan of running {@code r} on the model {@code load} describes, from the checkpoint's header
+     * alone (nothing is loaded): where only a whole-image decode keeps it from fitting in {@code availableBytes}
+     * and tiling was not chosen either way, the plan decodes in tiles (see {@link MemoryPlan#fitting}).
+     */
+    public static MemoryPlan memoryPlan(ModelLoader.Options load, GenerationRequest r, Options options,
+                                        long availableBytes) {
+        try (SafetensorsFile f = SafetensorsFile.open(load.model())) {
+            Path yaml = ModelConfig.configFor(load.model(), load.config());
+            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : Architecture.detectConfig(f);
+            return MemoryPlan.fitting(f, c, load.precision(), load.vaePrecision(), options.vaeTiling(), r.width(),
+                    r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
+        }
+    }
+
+    /** Runs the request; {@code listener} hears every sampler step. The result must be closed. */
+    public GenerationResult generate(GenerationRequest r, StepListener listener) {
+        return Float32Fallback.run(model, m -> r.init() == null
+                ? new TextToImage(m, options).generate(r, listener)
+                : new ImageToImage(m, options).generate(r, listener));
+    }
+
+    /**
+     * Text-to-image from a given x_T [B, 4, h, w] (unit Gaussian), with the sampler's later draws taken from
+     * {@code noise}; the request's seed and size are not used. For comparisons with reference runs that
+     * supply their own x_T; no float32 rerun.
+     */
+    public GenerationResult generateFrom(GenerationRequest r, Tensor xT, SeededNoise noise, StepListener listener) {
+        return new TextToImage(model, options).generate(r, xT, noise, listener);
+    }
+}
