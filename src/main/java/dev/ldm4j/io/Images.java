@@ -62,12 +62,17 @@ public final class Images {
      * @throws OutputFileException      when the file cannot be written
      */
     public static void writePng(Path path, RgbImage image, Map<String, String> text) {
+        write(path, toBufferedImage(image), text);
+    }
+
+    /** {@code image} as an sRGB {@link BufferedImage} over the same pixel array (not a copy). */
+    public static BufferedImage toBufferedImage(RgbImage image) {
         DataBufferByte buffer = new DataBufferByte(image.pixels(), image.pixels().length);
         WritableRaster raster = Raster.createInterleavedRaster(buffer, image.width(), image.height(),
                 image.width() * 3, 3, new int[] {0, 1, 2}, null);
         ColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
                 Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
-        write(path, new BufferedImage(cm, raster, false, null), text);
+        return new BufferedImage(cm, raster, false, null);
     }
 
     /** Writes an 8-bit grayscale PNG (a mask). */
@@ -173,10 +178,14 @@ public final class Images {
      * @throws ImageFileException when the file is missing or not a decodable image (the message names it)
      */
     public static RgbImage readRgb(Path path) {
-        BufferedImage img = decode(path).image;
+        return toRgb(decode(path).image, path.toString());
+    }
+
+    /** {@code img} as 8-bit RGB, by the rules of {@link #readRgb}; {@code source} names it in errors. */
+    public static RgbImage toRgb(BufferedImage img, String source) {
         int w = img.getWidth();
         int h = img.getHeight();
-        Rows rows = rows(path, img);
+        Rows rows = rows(source, img);
         byte[] out = new byte[w * h * 3];
         int[] r = new int[w];
         int[] g = new int[w];
@@ -199,10 +208,14 @@ public final class Images {
      * ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B, rounded). Alpha is ignored, as PIL's convert("L") does.
      */
     public static GrayImage readGray(Path path) {
-        BufferedImage img = decode(path).image;
+        return toGray(decode(path).image, path.toString());
+    }
+
+    /** {@code img} as 8-bit luminance, by the rules of {@link #readGray}; {@code source} names it in errors. */
+    public static GrayImage toGray(BufferedImage img, String source) {
         int w = img.getWidth();
         int h = img.getHeight();
-        Rows rows = rows(path, img);
+        Rows rows = rows(source, img);
         byte[] out = new byte[w * h];
         int[] r = new int[w];
         int[] g = new int[w];
@@ -232,7 +245,7 @@ public final class Images {
         void read(int y, int[] r, int[] g, int[] b, int[] a);
     }
 
-    private static Rows rows(Path path, BufferedImage img) {
+    private static Rows rows(String path, BufferedImage img) {
         if (img.isAlphaPremultiplied()) {
             img.coerceData(false);
         }

@@ -1,8 +1,13 @@
 package dev.ldm4j.model;
 
+import dev.ldm4j.io.ModelFileException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,12 +20,57 @@ import java.util.List;
 public final class DefaultModel {
     public static final String MODEL = "models/emoji/emoji.safetensors";
     public static final String CLASSIFIER = "models/emoji/category-classifier.safetensors";
+    /** Where the jar carries the default model and its YAML. */
+    private static final String RESOURCE = "/dev/ldm4j/models/emoji/";
 
     private DefaultModel() {}
 
     /** The default model file (it may be missing: callers report that). */
     public static Path model() {
         return locate(MODEL);
+    }
+
+    /**
+     * The default model as a file: the one in the ldm4j folder when there is one, else the copy inside ldm4j's
+     * jar (a Maven dependency carries it), written once to a folder of the temporary directory.
+     *
+     * @throws ModelFileException when neither exists
+     */
+    public static Path resolve() {
+        Path onDisk = model();
+        if (Files.isRegularFile(onDisk)) {
+            return onDisk;
+        }
+        URL bundled = DefaultModel.class.getResource(RESOURCE + "emoji.safetensors");
+        if (bundled == null) {
+            throw new ModelFileException("ldm4j's default model is missing: " + onDisk + " (it ships in the ldm4j "
+                    + "repository under " + MODEL + " and inside its jar)");
+        }
+        try {
+            long size = bundled.openConnection().getContentLengthLong();
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"),
+                    "ldm4j-" + System.getProperty("user.name", "user"), "emoji-" + size);
+            Files.createDirectories(dir);
+            Path model = dir.resolve("emoji.safetensors");
+            for (String name : List.of("emoji.yaml", "emoji.safetensors")) {
+                Path target = dir.resolve(name);
+                URL source = DefaultModel.class.getResource(RESOURCE + name);
+                if (source != null && (!Files.isRegularFile(target)
+                        || Files.size(target) != source.openConnection().getContentLengthLong())) {
+                    // another process may be copying too: each writes its own temporary file, then moves it
+                    Path tmp = Files.createTempFile(dir, name, ".tmp");
+                    try (InputStream in = source.openStream()) {
+                        Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    } finally {
+                        Files.deleteIfExists(tmp);
+                    }
+                }
+            }
+            return model;
+        } catch (IOException e) {
+            throw new ModelFileException("cannot unpack ldm4j's default model to the temporary directory: " + e);
+        }
     }
 
     /** The emoji category classifier of {@code ldm4j eval}. */

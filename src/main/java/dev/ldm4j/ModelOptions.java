@@ -1,0 +1,108 @@
+package dev.ldm4j;
+
+import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.pipeline.Generator;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Which model to load and how, set fluently; immutable. Unset values: the YAML beside the checkpoint (else the
+ * architecture is detected from it), the checkpoint's own VAE, bf16 for full-size models on CPUs that compute
+ * it natively (else fp32), a float32 VAE, CUDA when this build has it and a GPU is visible, and tiled VAE
+ * decoding only above 1024x1024 pixels.
+ *
+ * <pre>{@code
+ * StableDiffusion sd = StableDiffusion.load(ModelOptions.of(Path.of("v1-5-pruned-emaonly.safetensors"))
+ *         .precision("bf16").vae(Path.of("vae-ft-mse-840000-ema-pruned.safetensors")));
+ * }</pre>
+ */
+public final class ModelOptions {
+    private final Path checkpoint;
+    private final Path config;
+    private final Path vae;
+    private final Path taesd;
+    private final String precision;
+    private final String vaePrecision;
+    private final String device;
+    private final Boolean vaeTiling;
+
+    private ModelOptions(Path checkpoint, Path config, Path vae, Path taesd, String precision, String vaePrecision,
+                         String device, Boolean vaeTiling) {
+        this.checkpoint = checkpoint;
+        this.config = config;
+        this.vae = vae;
+        this.taesd = taesd;
+        this.precision = precision;
+        this.vaePrecision = vaePrecision;
+        this.device = device;
+        this.vaeTiling = vaeTiling;
+    }
+
+    /** A single-file checkpoint (.safetensors, CompVis layout: SD 1.x, 2.x, their inpainting models). */
+    public static ModelOptions of(Path checkpoint) {
+        return new ModelOptions(Objects.requireNonNull(checkpoint, "checkpoint"), null, null, null, null, null, null,
+                null);
+    }
+
+    /** ldm4j's own small model (64x64 emoji), shipped with ldm4j: works offline, out of the box. */
+    public static ModelOptions defaultModel() {
+        return of(DefaultModel.resolve());
+    }
+
+    /** An LDM YAML config (v1-inference.yaml, v2-inference-v.yaml, ...). */
+    public ModelOptions config(Path yaml) {
+        return new ModelOptions(checkpoint, yaml, vae, taesd, precision, vaePrecision, device, vaeTiling);
+    }
+
+    /** A separate VAE file to use instead of the checkpoint's. */
+    public ModelOptions vae(Path file) {
+        return new ModelOptions(checkpoint, config, file, taesd, precision, vaePrecision, device, vaeTiling);
+    }
+
+    /** Decode with this TAESD decoder (fast, approximate). */
+    public ModelOptions taesd(Path file) {
+        return new ModelOptions(checkpoint, config, vae, file, precision, vaePrecision, device, vaeTiling);
+    }
+
+    /** UNet and text encoder dtype: fp32, bf16, fp16. */
+    public ModelOptions precision(String p) {
+        return new ModelOptions(checkpoint, config, vae, taesd, p, vaePrecision, device, vaeTiling);
+    }
+
+    /** VAE dtype: fp32 (default), bf16, fp16. */
+    public ModelOptions vaePrecision(String p) {
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, p, device, vaeTiling);
+    }
+
+    /** auto, cpu, cuda. */
+    public ModelOptions device(String d) {
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, d, vaeTiling);
+    }
+
+    /** Decode in tiles (true), whole (false); default: tiles only above 1024x1024 pixels. */
+    public ModelOptions vaeTiling(boolean tiled) {
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, tiled);
+    }
+
+    Path checkpoint() {
+        return checkpoint;
+    }
+
+    Path config() {
+        return config;
+    }
+
+    ModelLoader.Options loaderOptions() {
+        return new ModelLoader.Options(checkpoint, config, vae, taesd,
+                precision == null ? null : Precision.parse(precision),
+                vaePrecision == null ? null : Precision.parse(vaePrecision),
+                device == null ? null : ComputeDevice.parse(device), null);
+    }
+
+    Generator.Options generatorOptions() {
+        return new Generator.Options(vaeTiling);
+    }
+}
