@@ -63,7 +63,7 @@ abstract class CompVisArchitecture implements Architecture {
         int resPerLevel = -1;
         int run = 0;
         int ds = 1;
-        int depth = 1;
+        List<Integer> depths = new ArrayList<>();
         int contextDim = -1;
         boolean linear = false;
         for (int i = 1; i < blocks; i++) {
@@ -76,13 +76,14 @@ abstract class CompVisArchitecture implements Architecture {
             }
             if (run == 0) {
                 mult.add((int) shape(f, b + "0.out_layers.3.weight")[0] / mc);
+                depths.add(1); // a level without transformers: its depth is never used
             }
             run++;
             if (f.has(b + "1.norm.weight")) {
                 if (!attn.contains(ds)) {
                     attn.add(ds);
                 }
-                depth = countIndexed(f, b + "1.transformer_blocks.");
+                depths.set(depths.size() - 1, countIndexed(f, b + "1.transformer_blocks."));
                 contextDim = (int) shape(f, b + "1.transformer_blocks.0.attn2.to_k.weight")[1];
                 linear = shape(f, b + "1.proj_in.weight").length == 2;
             }
@@ -96,6 +97,12 @@ abstract class CompVisArchitecture implements Architecture {
         }
         int[] multArr = mult.stream().mapToInt(Integer::intValue).toArray();
         int[] attnArr = attn.stream().mapToInt(Integer::intValue).toArray();
+        if (!attn.contains(ds)) {
+            // the middle block takes the last level's depth: without transformers there, read it off the middle
+            depths.set(depths.size() - 1, countIndexed(f, UNET + "middle_block.1.transformer_blocks."));
+        }
+        int[] depth = depths.stream().distinct().count() == 1 ? new int[] {depths.get(0)}
+                : depths.stream().mapToInt(Integer::intValue).toArray();
         return new UNetConfig(in, out, mc, attnArr, resPerLevel, multArr, numHeads(), numHeadChannels(), depth,
                 contextDim, linear, false, null, 0);
     }

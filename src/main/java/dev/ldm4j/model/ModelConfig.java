@@ -115,21 +115,26 @@ public record ModelConfig(
         if (!y.bool(up, "use_spatial_transformer", true)) {
             throw new UnsupportedModelException(source + ": UNets without spatial transformers are not supported");
         }
-        UNetConfig unet = new UNetConfig(
-                y.integer(up, "in_channels", 4),
-                y.integer(up, "out_channels", 4),
-                y.integer(up, "model_channels", 320),
-                y.ints(up, "attention_resolutions", new int[0]),
-                y.integer(up, "num_res_blocks", 2),
-                y.ints(up, "channel_mult", new int[] {1, 2, 4, 4}),
-                y.integer(up, "num_heads", -1),
-                y.integer(up, "num_head_channels", -1),
-                y.ints(up, "transformer_depth", new int[] {1})[0],
-                y.integer(up, "context_dim", 768),
-                y.bool(up, "use_linear_in_transformer", false),
-                y.bool(up, "legacy", true),
-                y.bools(up, "disable_self_attentions"),
-                y.integer(up, "num_classes", 0));
+        UNetConfig unet;
+        try {
+            unet = new UNetConfig(
+                    y.integer(up, "in_channels", 4),
+                    y.integer(up, "out_channels", 4),
+                    y.integer(up, "model_channels", 320),
+                    y.ints(up, "attention_resolutions", new int[0]),
+                    y.integer(up, "num_res_blocks", 2),
+                    y.ints(up, "channel_mult", new int[] {1, 2, 4, 4}),
+                    y.integer(up, "num_heads", -1),
+                    y.integer(up, "num_head_channels", -1),
+                    y.ints(up, "transformer_depth", new int[] {1}),
+                    y.integer(up, "context_dim", 768),
+                    y.bool(up, "use_linear_in_transformer", false),
+                    y.bool(up, "legacy", true),
+                    y.bools(up, "disable_self_attentions"),
+                    y.integer(up, "num_classes", 0));
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(source + ": unet_config: " + e.getMessage());
+        }
 
         Map<String, Object> fs = y.map(p, "first_stage_config");
         Map<String, Object> fsp = y.map(fs, "params");

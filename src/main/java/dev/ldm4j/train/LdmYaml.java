@@ -83,7 +83,7 @@ final class LdmYaml {
             p.put("num_head_channels", u.numHeadChannels());
         }
         p.put("use_spatial_transformer", true);
-        p.put("transformer_depth", u.transformerDepth());
+        p.put("transformer_depth", u.transformerDepthYaml());
         p.put("context_dim", u.contextDim());
         p.put("use_linear_in_transformer", u.useLinearInTransformer());
         p.put("legacy", u.legacy());

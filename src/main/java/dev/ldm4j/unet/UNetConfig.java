@@ -10,6 +10,8 @@ import java.util.Arrays;
  * @param numHeads heads per transformer, or -1 when {@code numHeadChannels} fixes the head width instead
  * @param disableSelfAttentions per level: attn1 attends to the context instead of itself (x4 upscaler); may
  *     be null
+ * @param transformerDepth transformer blocks per SpatialTransformer, one value for every level or one per level
+ *     (SDXL's YAML lists them); the middle block takes the last level's
  * @param numClasses size of the class-label embedding added to the time embedding, 0 for none
  */
 public record UNetConfig(
@@ -21,7 +23,7 @@ public record UNetConfig(
         int[] channelMult,
         int numHeads,
         int numHeadChannels,
-        int transformerDepth,
+        int[] transformerDepth,
         int contextDim,
         boolean useLinearInTransformer,
         boolean legacy,
@@ -29,6 +31,13 @@ public record UNetConfig(
         int numClasses) {
 
     public UNetConfig {
+        if (transformerDepth == null || transformerDepth.length == 0
+                || transformerDepth.length != 1 && transformerDepth.length != channelMult.length
+                || Arrays.stream(transformerDepth).anyMatch(d -> d < 0)) {
+            throw new IllegalArgumentException("UNet config: transformer_depth must be one value or one per level of "
+                    + "channel_mult, got " + Arrays.toString(transformerDepth));
+        }
+        transformerDepth = transformerDepth.clone();
         if (numHeads <= 0 && numHeadChannels <= 0) {
             throw new IllegalArgumentException("UNet config needs num_heads or num_head_channels");
         }
@@ -38,6 +47,33 @@ public record UNetConfig(
     }
 
     /** The UNet of SD 1.x ({@code v1-inference.yaml}). */
+    /** With one transformer depth for every level. */
+    public UNetConfig(int inChannels, int outChannels, int modelChannels, int[] attentionResolutions, int numResBlocks,
+                      int[] channelMult, int numHeads, int numHeadChannels, int transformerDepth, int contextDim,
+                      boolean useLinearInTransformer, boolean legacy, boolean[] disableSelfAttentions, int numClasses) {
+        this(inChannels, outChannels, modelChannels, attentionResolutions, numResBlocks, channelMult, numHeads,
+                numHeadChannels, new int[] {transformerDepth}, contextDim, useLinearInTransformer, legacy,
+                disableSelfAttentions, numClasses);
+    }
+
+    @Override
+    public int[] transformerDepth() {
+        return transformerDepth.clone();
+    }
+
+    /** Transformer blocks of the SpatialTransformers at {@code level} (the middle block: the last level). */
+    public int transformerDepth(int level) {
+        return transformerDepth.length == 1 ? transformerDepth[0] : transformerDepth[level];
+    }
+
+    /** The depth as the YAML writes it: one number when every level has the same. */
+    public Object transformerDepthYaml() {
+        if (Arrays.stream(transformerDepth).distinct().count() == 1) {
+            return transformerDepth[0];
+        }
+        return Arrays.stream(transformerDepth).boxed().toList();
+    }
+
     public static UNetConfig sd1() {
         return new UNetConfig(4, 4, 320, new int[] {4, 2, 1}, 2, new int[] {1, 2, 4, 4}, 8, -1, 1, 768, false,
                 false, null, 0);
@@ -80,7 +116,7 @@ public record UNetConfig(
                 + ", channel_mult=" + Arrays.toString(channelMult) + ", num_res_blocks=" + numResBlocks
                 + ", attention_resolutions=" + Arrays.toString(attentionResolutions)
                 + (numHeadChannels > 0 ? ", num_head_channels=" + numHeadChannels : ", num_heads=" + numHeads)
-                + ", transformer_depth=" + transformerDepth + ", context_dim=" + contextDim
+                + ", transformer_depth=" + transformerDepthYaml() + ", context_dim=" + contextDim
                 + ", linear_transformer=" + useLinearInTransformer
                 + (numClasses > 0 ? ", num_classes=" + numClasses : "") + "]";
     }

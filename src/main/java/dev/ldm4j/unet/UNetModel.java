@@ -102,7 +102,7 @@ public final class UNetModel {
     }
 
     private SpatialTransformer transformer(Weights w, int ch, int level) {
-        return new SpatialTransformer(w, ch, config.heads(ch), config.headDim(ch), config.transformerDepth(),
+        return new SpatialTransformer(w, ch, config.heads(ch), config.headDim(ch), config.transformerDepth(level),
                 config.contextDim(), config.useLinearInTransformer(), config.selfAttentionDisabled(level));
     }
 

@@ -61,7 +61,7 @@ class ModelConfigTest {
             assertArrayEquals(a.channelMult(), b.channelMult());
             assertArrayEquals(a.attentionResolutions(), b.attentionResolutions());
             assertEquals(a.numResBlocks(), b.numResBlocks());
-            assertEquals(a.transformerDepth(), b.transformerDepth());
+            assertArrayEquals(a.transformerDepth(), b.transformerDepth());
             assertEquals(a.contextDim(), b.contextDim());
             assertEquals(a.useLinearInTransformer(), b.useLinearInTransformer());
             // resolution only places attention levels, and neither VAE has any
@@ -117,5 +117,38 @@ class ModelConfigTest {
         Files.writeString(yaml, "ldm4j:\n  image_size: -3\n");
         assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(yaml));
         assertEquals(java.util.OptionalInt.empty(), ModelConfig.recommendedImageSize(dir.resolve("missing.yaml")));
+    }
+
+    @Test
+    void transformerDepthPerLevelIsReadFromYamlAndFromShapes(@TempDir Path dir) throws IOException {
+        // SDXL's YAML lists one depth per level; sd1-tiny's levels are [1, 2, 2] with attention at the first two
+        String yaml = Files.readString(Fixtures.path("sd1-tiny/config.yaml"))
+                .replace("transformer_depth: 1", "transformer_depth: [1, 2, 1]");
+        Path cfg = dir.resolve("deep.yaml");
+        Files.writeString(cfg, yaml);
+        ModelConfig c = ModelConfig.fromYaml(cfg);
+        assertArrayEquals(new int[] {1, 2, 1}, c.unet().transformerDepth());
+        Path ckpt = dir.resolve("deep.safetensors");
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            dev.ldm4j.nn.RandomSource random = new dev.ldm4j.nn.RandomSource(0,
+                    org.bytedeco.pytorch.global.torch.ScalarType.Float);
+            c.architecture().assemble(random, c, null);
+            assertTrue(random.taken().containsKey(Architecture.UNET + "input_blocks.4.1.transformer_blocks.1.attn2.to_k.weight"));
+            assertFalse(random.taken().containsKey(Architecture.UNET + "input_blocks.1.1.transformer_blocks.1.attn2.to_k.weight"));
+            dev.ldm4j.io.SafetensorsWriter.writeTensors(ckpt, random.taken());
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(ckpt)) {
+            // the middle block follows the last level: 1 block
+            assertArrayEquals(new int[] {1, 2, 1}, Architecture.detectConfig(f).unet().transformerDepth());
+        }
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> ModelConfig.fromYaml(write(dir, yaml.replace("[1, 2, 1]", "[1, 2]"))));
+        assertTrue(e.getMessage().contains("transformer_depth"), e.getMessage());
+    }
+
+    private static Path write(Path dir, String text) throws IOException {
+        Path p = dir.resolve("other.yaml");
+        Files.writeString(p, text);
+        return p;
     }
 }
