@@ -82,6 +82,11 @@ public interface Architecture {
         return new AutoencoderKL(dev.ldm4j.nn.Weights.of(src, VAE), c.vae());
     }
 
+    /** Prompts and request inputs to the UNet's conditioning, for this family's text tower. */
+    default Conditioner conditioner(TextEncoder text, ClipTokenizer tokenizer, dev.ldm4j.nn.ComputeDevice device) {
+        return new Conditioner(text, tokenizer, tokenStyle(), device);
+    }
+
     /** The three networks of {@code c} from one source. */
     default Networks assemble(ParameterSource src, ModelConfig c, SafetensorsFile shapes) {
         return new Networks(textEncoder(src, c, shapes), unet(src, c), vae(src, c));
