@@ -68,9 +68,6 @@ public interface Architecture {
     /** The text tower of {@code c}; its sizes from the config's text_model_config, else from {@code shapes}. */
     TextEncoder textEncoder(ParameterSource src, ModelConfig c, SafetensorsFile shapes);
 
-    /** The text tower's sizes in the names of an LDM YAML's {@code text_model_config}. */
-    Map<String, Object> textModelConfig(TextEncoder encoder);
-
     /** The YAML {@code cond_stage_config} (target and params) of a model of this family. */
     Map<String, Object> condStageConfig(ModelConfig c, Map<String, Object> textModelConfig);
 

@@ -78,22 +78,6 @@ final class Sd1Architecture extends CompVisArchitecture {
     }
 
     @Override
-    public Map<String, Object> textModelConfig(TextEncoder encoder) {
-        ClipTextConfig tc = ((ClipTextModel) encoder).config();
-        Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("vocab_size", tc.vocabSize());
-        cfg.put("max_position_embeddings", tc.maxPositionEmbeddings());
-        cfg.put("hidden_size", tc.hiddenSize());
-        cfg.put("num_hidden_layers", tc.numHiddenLayers());
-        cfg.put("num_attention_heads", tc.numAttentionHeads());
-        cfg.put("intermediate_size", tc.intermediateSize());
-        cfg.put("hidden_act", tc.hiddenAct().configName());
-        cfg.put("layer_norm_eps", tc.layerNormEps());
-        cfg.put("architecture", "transformers.CLIPTextModel");
-        return cfg;
-    }
-
-    @Override
     public Map<String, Object> condStageConfig(ModelConfig c, Map<String, Object> textModelConfig) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", "ldm.modules.encoders.modules.FrozenCLIPEmbedder");

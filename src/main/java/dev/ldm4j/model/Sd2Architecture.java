@@ -80,21 +80,6 @@ final class Sd2Architecture extends CompVisArchitecture {
     }
 
     @Override
-    public Map<String, Object> textModelConfig(TextEncoder encoder) {
-        OpenClipTextConfig tc = ((OpenClipTextModel) encoder).config();
-        Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("context_length", tc.contextLength());
-        cfg.put("vocab_size", tc.vocabSize());
-        cfg.put("width", tc.width());
-        cfg.put("heads", tc.heads());
-        cfg.put("layers", tc.layers());
-        cfg.put("mlp_ratio", tc.mlpRatio());
-        cfg.put("embed_dim", tc.embedDim());
-        cfg.put("act", tc.act().configName());
-        return cfg;
-    }
-
-    @Override
     public Map<String, Object> condStageConfig(ModelConfig c, Map<String, Object> textModelConfig) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("target", "ldm.modules.encoders.modules.FrozenOpenCLIPEmbedder");

@@ -2,6 +2,7 @@ package dev.ldm4j.text;
 
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,21 @@ public record ClipTextConfig(int vocabSize, int maxPositionEmbeddings, int hidde
                 ConfigValues.intValue(map, "intermediate_size", d.intermediateSize),
                 Activation.parse(ConfigValues.stringValue(map, "hidden_act", d.hiddenAct.configName())),
                 ConfigValues.doubleValue(map, "layer_norm_eps", d.layerNormEps));
+    }
+
+    /** This config in the names {@link #fromMap} reads (an LDM YAML's {@code text_model_config}). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("vocab_size", vocabSize);
+        m.put("max_position_embeddings", maxPositionEmbeddings);
+        m.put("hidden_size", hiddenSize);
+        m.put("num_hidden_layers", numHiddenLayers);
+        m.put("num_attention_heads", numAttentionHeads);
+        m.put("intermediate_size", intermediateSize);
+        m.put("hidden_act", hiddenAct.configName());
+        m.put("layer_norm_eps", layerNormEps);
+        m.put("architecture", "transformers.CLIPTextModel");
+        return m;
     }
 
     /**

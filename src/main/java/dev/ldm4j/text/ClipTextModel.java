@@ -50,6 +50,11 @@ public final class ClipTextModel implements TextEncoder {
     }
 
     @Override
+    public java.util.Map<String, Object> textModelConfig() {
+        return config.toMap();
+    }
+
+    @Override
     public int contextDim() {
         return config.hiddenSize();
     }

@@ -2,6 +2,7 @@ package dev.ldm4j.text;
 
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,20 @@ public record OpenClipTextConfig(int contextLength, int vocabSize, int width, in
                 ConfigValues.doubleValue(map, "mlp_ratio", d.mlpRatio),
                 ConfigValues.intValue(map, "embed_dim", d.embedDim),
                 Activation.parse(ConfigValues.stringValue(map, "act", d.act.configName())));
+    }
+
+    /** This config in the names {@link #fromMap} reads (an LDM YAML's {@code text_model_config}). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("context_length", contextLength);
+        m.put("vocab_size", vocabSize);
+        m.put("width", width);
+        m.put("heads", heads);
+        m.put("layers", layers);
+        m.put("mlp_ratio", mlpRatio);
+        m.put("embed_dim", embedDim);
+        m.put("act", act.configName());
+        return m;
     }
 
     /**

@@ -52,6 +52,11 @@ public final class OpenClipTextModel implements TextEncoder {
     }
 
     @Override
+    public java.util.Map<String, Object> textModelConfig() {
+        return config.toMap();
+    }
+
+    @Override
     public int contextDim() {
         return config.width();
     }

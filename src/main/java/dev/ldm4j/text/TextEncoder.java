@@ -16,6 +16,9 @@ public interface TextEncoder {
      */
     Tensor encode(Tensor inputIds, int layerFromEnd);
 
+    /** The tower's sizes in the names of an LDM YAML's {@code text_model_config} (what re-creates it). */
+    java.util.Map<String, Object> textModelConfig();
+
     /** Width of each context vector (the UNet's {@code context_dim}). */
     int contextDim();
 

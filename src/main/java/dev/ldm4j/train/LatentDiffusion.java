@@ -145,7 +145,7 @@ public final class LatentDiffusion {
                     + "out_channels equal the autoencoder's embed_dim " + c.vae().embedDim() + "; got "
                     + c.unet().inChannels() + " and " + c.unet().outChannels());
         }
-        LatentDiffusion m = new LatentDiffusion(c, c.architecture().textModelConfig(text), unet, text, vae, params,
+        LatentDiffusion m = new LatentDiffusion(c, text.textModelConfig(), unet, text, vae, params,
                 trainText,
                 ClipTokenizer.load());
         for (Map.Entry<String, Tensor> e : params.entrySet()) {

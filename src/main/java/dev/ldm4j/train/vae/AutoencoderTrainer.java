@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AutoencoderTrainer {
     /** The key prefix of the autoencoder in SD single-file checkpoints, and in this trainer's files. */
-    public static final String VAE = "first_stage_model.";
+    public static final String VAE = dev.ldm4j.model.Architecture.VAE;
     /** The key prefix of the discriminator (the reference's module path). */
     public static final String DISC = "loss.discriminator.";
 
