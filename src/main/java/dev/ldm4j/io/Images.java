@@ -13,9 +13,11 @@ import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -335,6 +337,10 @@ public final class Images {
         if (!Files.exists(path)) {
             throw new ImageFileException(path + ": no such file");
         }
+        if (!Files.isRegularFile(path)) {
+            // a FIFO without a writer would block the open forever; a pipe cannot be read twice
+            throw new ImageFileException(path + ": not a regular file (a pipe or a device); give the image as a file");
+        }
         if (!Files.isReadable(path)) {
             throw new ImageFileException(path + ": cannot open (permission denied)");
         }
@@ -349,6 +355,8 @@ public final class Images {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, false);
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage image = null;
                 if (pixels) {
                     long n = (long) reader.getWidth(0) * reader.getHeight(0);
@@ -357,6 +365,11 @@ public final class Images {
                                 + reader.getHeight(0) + " pixels is too large (at most " + MAX_PIXELS + " pixels)");
                     }
                     image = reader.read(0);
+                    if (!warnings.isEmpty()) {
+                        // the JPEG reader only warns about missing data ("Premature end of JPEG file") and fills
+                        // the rest with grey: a truncated file would pass as a picture
+                        throw new ImageFileException(path + ": truncated or corrupt image (" + warnings.get(0) + ")");
+                    }
                 }
                 return new Decoded(image, text(reader.getImageMetadata(0)));
             } finally {

@@ -61,6 +61,10 @@ public final class SafetensorsFile implements AutoCloseable {
         if (Files.isDirectory(path)) {
             throw new ModelFileException(path + ": is a directory, not a safetensors file");
         }
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // a FIFO without a writer would block the open forever, and the file is mapped, not streamed
+            throw new ModelFileException(path + ": not a regular file (a pipe or a device); give the model as a file");
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);

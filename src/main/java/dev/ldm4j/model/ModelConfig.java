@@ -47,7 +47,22 @@ public record ModelConfig(
         String name = checkpoint.getFileName().toString();
         int dot = name.lastIndexOf('.');
         Path beside = checkpoint.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".yaml");
-        return Files.isRegularFile(beside) ? beside : null;
+        if (Files.isRegularFile(beside)) {
+            return beside;
+        }
+        // a model folder of its own: model.safetensors with config.yaml (ldm4j's fixtures, many downloads)
+        Path folderConfig = checkpoint.resolveSibling("config.yaml");
+        return Files.isRegularFile(folderConfig) && Files.isRegularFile(checkpoint)
+                && onlyCheckpointIn(checkpoint.toAbsolutePath().getParent()) ? folderConfig : null;
+    }
+
+    /** Whether {@code dir} holds a single .safetensors file (so a config.yaml there can only be its). */
+    private static boolean onlyCheckpointIn(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).limit(2).count() == 1;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**
@@ -56,7 +71,7 @@ public record ModelConfig(
      * Diffusion would give noise. Empty when the file has none or cannot be read (loading reports that).
      */
     public static java.util.OptionalInt recommendedImageSize(Path yaml) {
-        if (yaml == null) {
+        if (yaml == null || !Files.isRegularFile(yaml)) {
             return java.util.OptionalInt.empty();
         }
         try (Reader r = Files.newBufferedReader(yaml)) {
@@ -72,6 +87,11 @@ public record ModelConfig(
     }
 
     public static ModelConfig fromYaml(Path path) {
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // a FIFO without a writer would block the open forever; a pipe cannot be read twice
+            throw new UnsupportedModelException(path + ": not a regular file (a pipe or a device); give the config "
+                    + "as a file");
+        }
         Map<String, Object> root;
         try (Reader r = Files.newBufferedReader(path)) {
             Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
@@ -150,9 +170,21 @@ public record ModelConfig(
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(source + ": first_stage_config: " + e.getMessage());
         }
+        double linearStart = y.number(p, "linear_start", 0.00085);
+        double linearEnd = y.number(p, "linear_end", 0.012);
+        int timesteps = y.integer(p, "timesteps", 1000);
+        if (!(linearStart > 0 && linearStart < linearEnd && linearEnd < 1)) {
+            throw new UnsupportedModelException(source + ": linear_start " + linearStart + " and linear_end "
+                    + linearEnd + " must satisfy 0 < linear_start < linear_end < 1");
+        }
+        if (timesteps < 2 || timesteps > 100_000) {
+            throw new UnsupportedModelException(source + ": timesteps " + timesteps + " is not in 2..100000");
+        }
+        if (!(vae.scaleFactor() > 0)) {
+            throw new UnsupportedModelException(source + ": scale_factor " + vae.scaleFactor() + " must be positive");
+        }
         ModelConfig c = new ModelConfig(architecture, v, unet, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
-                y.number(p, "linear_start", 0.00085),
-                y.number(p, "linear_end", 0.012), y.integer(p, "timesteps", 1000));
+                linearStart, linearEnd, timesteps);
         if (inpaintTarget != c.inpainting()) {
             throw new UnsupportedModelException(source + ": target '" + target + "' with a UNet of in_channels "
                     + unet.inChannels() + " is not supported (an inpainting UNet takes " + c.inpaintingChannels()

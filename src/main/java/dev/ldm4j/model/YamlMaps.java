@@ -31,10 +31,12 @@ final class YamlMaps {
         if (v == null) {
             return dflt;
         }
-        if (v instanceof Number n) {
-            return n.intValue();
+        if ((v instanceof Integer || v instanceof Long || v instanceof java.math.BigInteger)
+                && ((Number) v).longValue() == ((Number) v).doubleValue()
+                && Math.abs(((Number) v).longValue()) <= Integer.MAX_VALUE) {
+            return ((Number) v).intValue();
         }
-        throw new UnsupportedModelException(source + ": '" + key + "' should be a number, found " + v);
+        throw new UnsupportedModelException(source + ": '" + key + "' should be a whole number, found " + v);
     }
 
     double number(Map<String, Object> m, String key, double dflt) {
@@ -42,10 +44,10 @@ final class YamlMaps {
         if (v == null) {
             return dflt;
         }
-        if (v instanceof Number n) {
+        if (v instanceof Number n && Double.isFinite(n.doubleValue())) {
             return n.doubleValue();
         }
-        throw new UnsupportedModelException(source + ": '" + key + "' should be a number, found " + v);
+        throw new UnsupportedModelException(source + ": '" + key + "' should be a finite number, found " + v);
     }
 
     boolean bool(Map<String, Object> m, String key, boolean dflt) {

@@ -1,10 +1,12 @@
 package dev.ldm4j.nn;
 
+import dev.ldm4j.io.DType;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.TensorInfo;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -18,6 +20,8 @@ public final class CheckpointSource implements ParameterSource {
     private final SafetensorsFile file;
     private final ScalarType dtype;
     private final ComputeDevice device;
+    private static final Set<DType> FLOATS = EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64);
+
     private final Map<String, Tensor> taken = new LinkedHashMap<>();
 
     public CheckpointSource(SafetensorsFile file, ScalarType dtype, ComputeDevice device) {
@@ -53,6 +57,11 @@ public final class CheckpointSource implements ParameterSource {
         if (!Arrays.equals(info.shape(), shape)) {
             throw new ModelFileException(file.path() + ": key '" + key + "' has shape "
                     + Arrays.toString(info.shape()) + " but the model config expects " + Arrays.toString(shape));
+        }
+        if (!FLOATS.contains(info.dtype())) {
+            // an integer or boolean weight cast to float would run, and silently compute nonsense
+            throw new ModelFileException(file.path() + ": key '" + key + "' is stored as " + info.dtype()
+                    + "; model weights must be floating point (F32, F16, BF16, F64)");
         }
         // the stored-dtype copy is a temporary when converting: free it now, not at some GC
         try (PointerScope scope = new PointerScope()) {

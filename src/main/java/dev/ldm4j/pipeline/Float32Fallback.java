@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Half precision can overflow on some models and prompts; a NaN latent decodes to a black image. A result
  * with NaN or Inf from a half-precision model is thrown away and the request re-run on the model's float32
- * copy, with a warning, rather than writing a black image. The same when a half-precision kernel is found
+ * copy, with a warning, rather than writing a black image; a result that is not finite in float32 either is a
+ * {@link NonFiniteResultException}. The same when a half-precision kernel is found
  * wrong on this CPU ({@link Kernels.HalfPrecisionUnavailable}): the fast half-precision kernels are oneDNN's.
  * A float32 request during which oneDNN was switched off is run once more, all on the same kernels, so that a
  * seed gives the same pixels in the first request of a process as in every later one.
@@ -25,7 +26,7 @@ final class Float32Fallback {
         // (model.float32() loads a second model: ask it only once a half-precision run is known to be wrong)
         if (model.precision() != Precision.FP32 && model.device() == ComputeDevice.CPU && !Kernels.oneDnnEnabled()) {
             // oneDNN was found wrong here earlier: libtorch's own half-precision kernels are scalar code
-            return request.apply(model.float32());
+            return requireFinite(request.apply(model.float32()));
         }
         boolean oneDnnBefore = Kernels.oneDnnEnabled();
         GenerationResult result;
@@ -34,7 +35,7 @@ final class Float32Fallback {
         } catch (Kernels.HalfPrecisionUnavailable e) {
             LOG.warn("{} needs oneDNN, which computes wrong results on this CPU; running the request in float32",
                     model.precision().cliName());
-            return request.apply(model.float32());
+            return requireFinite(request.apply(model.float32()));
         }
         if (oneDnnBefore && !Kernels.oneDnnEnabled()) {
             // oneDNN was switched off part-way: the steps before used its (checked) kernels, the rest
@@ -45,14 +46,26 @@ final class Float32Fallback {
         if (finite(result)) {
             return result;
         }
+        result.close();
         LatentDiffusionModel fp32 = model.float32();
         if (fp32 == model) {
-            LOG.warn("the result has NaN or Inf values even in float32; the model or the request is broken");
-            return result;
+            throw nonFinite();
         }
-        result.close();
         LOG.warn("NaN or Inf in the {} result; running the request again in float32", model.precision().cliName());
-        return request.apply(fp32);
+        return requireFinite(request.apply(fp32));
+    }
+
+    private static GenerationResult requireFinite(GenerationResult result) {
+        if (!finite(result)) {
+            result.close();
+            throw nonFinite();
+        }
+        return result;
+    }
+
+    private static NonFiniteResultException nonFinite() {
+        return new NonFiniteResultException("the result has NaN or Inf values in float32: the model's weights are "
+                + "broken or the request overflows (a huge --cfg-scale or prompt weight); no image was written");
     }
 
     static boolean finite(GenerationResult r) {

@@ -24,13 +24,28 @@ public record GenerationRequest(
         int clipSkip,
         InitImage init) {
 
+    /** More steps change nothing a user could see, and a schedule of 10^9 sigmas would not fit in memory. */
+    public static final int MAX_STEPS = 10_000;
+    /** Images of one run: one x_T of this batch goes through every UNet call. */
+    public static final int MAX_BATCH = 64;
+    /**
+     * Characters of a prompt (and of a negative prompt): about 200 chunks of 75 tokens. Every chunk widens
+     * the cross-attention context of every UNet call.
+     */
+    public static final int MAX_PROMPT_CHARS = 16_384;
+
     public GenerationRequest {
         if (prompt == null) {
             throw new IllegalArgumentException("a prompt is required");
         }
         negativePrompt = negativePrompt == null ? "" : negativePrompt;
-        if (steps < 1) {
-            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        if (prompt.length() > MAX_PROMPT_CHARS || negativePrompt.length() > MAX_PROMPT_CHARS) {
+            throw new IllegalArgumentException("the " + (prompt.length() > MAX_PROMPT_CHARS ? "" : "negative ")
+                    + "prompt has " + Math.max(prompt.length(), negativePrompt.length()) + " characters; at most "
+                    + MAX_PROMPT_CHARS + " are allowed");
+        }
+        if (steps < 1 || steps > MAX_STEPS) {
+            throw new IllegalArgumentException("steps must be in 1.." + MAX_STEPS + ", got " + steps);
         }
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("width and height must be positive, got " + width + "x" + height);
@@ -41,8 +56,8 @@ public record GenerationRequest(
         if (!Double.isFinite(eta) || eta < 0) {
             throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
         }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("batch count must be at least 1, got " + batchSize);
+        if (batchSize < 1 || batchSize > MAX_BATCH) {
+            throw new IllegalArgumentException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);
         }
         if (clipSkip < 0) {
             throw new IllegalArgumentException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);

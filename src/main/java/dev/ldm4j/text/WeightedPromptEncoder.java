@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -101,7 +102,10 @@ public final class WeightedPromptEncoder {
         Tensor originalMean = z32.mean(chunkDims, true, new ScalarTypeOptional());
         Tensor weighted = z32.mul(m);
         Tensor weightedMean = weighted.mean(chunkDims, true, new ScalarTypeOptional());
-        return weighted.mul(originalMean.div(weightedMean));
+        // A chunk whose mean is 0 (a text encoder whose final LayerNorm is still the identity, fresh from
+        // training from scratch) gives 0 / 0: the rescaling is then left out rather than poisoning the batch
+        Tensor ratio = originalMean.div(weightedMean);
+        return weighted.mul(torch.where(ratio.isfinite(), ratio, torch.ones_like(ratio)));
     }
 
     /**

@@ -151,11 +151,16 @@ class TrainCommandTest {
         CliTest.Run nothing = train(data, tmp.resolve("d"), "--resume");
         assertEquals(2, nothing.code());
 
-        CliTest.Run sd2 = train(data, tmp.resolve("f"), "--init-from", Fixtures.path("sd2-tiny/model.safetensors").toString());
+        // the SD 2.x checkpoint alone, without the config.yaml of its fixture folder
+        Path sd2Only = Files.createDirectories(tmp.resolve("sd2only")).resolve("sd2.safetensors");
+        Files.copy(Fixtures.path("sd2-tiny/model.safetensors"), sd2Only);
+        CliTest.Run sd2 = train(data, tmp.resolve("f"), "--init-from", sd2Only.toString());
         assertEquals(2, sd2.code(), sd2.err());
         assertTrue(sd2.err().contains("--prediction"), sd2.err());
 
-        CliTest.Run badSize = train(data, tmp.resolve("e"), "--init-from", ckpt.toString(), "--steps", "1");
+        Path sd1Only = Files.createDirectories(tmp.resolve("sd1only")).resolve("sd1.safetensors");
+        Files.copy(ckpt, sd1Only);
+        CliTest.Run badSize = train(data, tmp.resolve("e"), "--init-from", sd1Only.toString(), "--steps", "1");
         assertEquals(2, badSize.code(), badSize.err());
         assertTrue(badSize.err().contains("multiple"), badSize.err());
     }

@@ -157,4 +157,13 @@ class WeightedPromptEncoderTest {
         }
         throw new AssertionError("no end token");
     }
+
+    @Test
+    void aChunkOfMeanZeroIsLeftAsItIs() {
+        // what a fresh text encoder gives: every vector through an identity LayerNorm has mean 0, and
+        // rescaling by mean / weighted mean would be 0 / 0 (NaN conditioning, black sample grids)
+        Tensor z = Tensors.fromFloats(new float[] {1, -1, 2, -2, 3, -3}, 1, 3, 2);
+        Tensor out = WeightedPromptEncoder.emphasize(z, Tensors.fromFloats(new float[] {1, 1, 1}, 1, 3));
+        assertArrayEquals(Tensors.toFloats(z), Tensors.toFloats(out), 0f);
+    }
 }
