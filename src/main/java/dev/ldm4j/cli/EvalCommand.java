@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiEval;
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.model.DefaultModel;
@@ -13,7 +14,6 @@ import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
-import dev.ldm4j.train.AtomicText;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.DatasetException;
 import dev.ldm4j.train.data.DatasetOptions;
@@ -141,7 +141,7 @@ final class EvalCommand implements Runnable {
         if (json != null) {
             try {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                AtomicText.write(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
+                AtomicFiles.writeString(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
                         "report", r)) + "\n");
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);

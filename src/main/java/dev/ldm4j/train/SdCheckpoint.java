@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.Tensors;
@@ -40,7 +41,7 @@ public final class SdCheckpoint {
     /** As {@link #write(Path, Path, DiffusionTrainer, DType)}, recording the training image size (0 = none). */
     public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype, int imageSize) {
         LatentDiffusion m = trainer.model();
-        AtomicText.write(yaml, LdmYaml.of(m, imageSize));
+        AtomicFiles.writeString(yaml, LdmYaml.of(m, imageSize));
         ScalarType st = Tensors.scalarType(dtype);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Map<String, Tensor> out = new LinkedHashMap<>();
