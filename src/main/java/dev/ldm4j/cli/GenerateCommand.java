@@ -1,7 +1,6 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
@@ -13,6 +12,7 @@ import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.CpuFeatures;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Kernels;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;

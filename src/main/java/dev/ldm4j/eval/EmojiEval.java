@@ -1,8 +1,8 @@
 package dev.ldm4j.eval;
 
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;

@@ -2,7 +2,6 @@ package dev.ldm4j.train;
 
 import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.DType;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.Tensors;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -51,7 +50,7 @@ public final class SdCheckpoint {
             meta.put("format", "pt");
             meta.put("ldm4j.trainer.steps", Long.toString(trainer.steps()));
             meta.put("ldm4j.trainer.weights", trainer.ema() != null ? "ema" : "raw");
-            SafetensorsWriter.writeTensors(model, out, meta);
+            Tensors.write(model, out, meta);
         }
     }
 }

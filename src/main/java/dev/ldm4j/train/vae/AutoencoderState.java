@@ -6,7 +6,6 @@ import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.Tensors;
 import java.io.IOException;
@@ -46,7 +45,7 @@ public final class AutoencoderState {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("ldm4j.vae_trainer.steps", Long.toString(trainer.steps()));
-            SafetensorsWriter.writeTensors(model, out, meta);
+            Tensors.write(model, out, meta);
         }
     }
 
@@ -67,7 +66,7 @@ public final class AutoencoderState {
             meta.put("adam_disc_steps", Long.toString(trainer.discOptimizer().steps()));
             meta.put("autoencoder_config", trainer.spec().toYaml());
             meta.put("train_options", JSON.writeValueAsString(trainer.options()));
-            SafetensorsWriter.writeTensors(path, out, meta);
+            Tensors.write(path, out, meta);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the training options", e);
         }

@@ -1,7 +1,8 @@
-package dev.ldm4j.io;
+package dev.ldm4j.nn;
 
-import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.nn.Torch;
+import dev.ldm4j.io.GrayImage;
+import dev.ldm4j.io.Images;
+import dev.ldm4j.io.RgbImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
