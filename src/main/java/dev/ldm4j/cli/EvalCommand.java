@@ -10,7 +10,7 @@ import dev.ldm4j.io.Images;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;

@@ -4,14 +4,14 @@ import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
+import dev.ldm4j.train.Autocast;
 import dev.ldm4j.train.DatasetTrainingData;
 import dev.ldm4j.train.DiffusionTrainer;
 import dev.ldm4j.train.LatentDiffusion;
-import dev.ldm4j.train.Precision;
 import dev.ldm4j.train.SampleGrids;
-import dev.ldm4j.train.SdCheckpoint;
 import dev.ldm4j.train.TrainConfig;
 import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
@@ -178,8 +178,8 @@ final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        DType saveDType = SdCheckpoint.parseDType(savePrecision);
-        Precision precisionValue = Precision.parse(precision);
+        DType saveDType = Precision.parse(savePrecision, "checkpoint", Precision.values()).dtype();
+        Precision precisionValue = Autocast.parse(precision);
         if (steps <= 0 || saveEvery < 0 || resolution < 0) {
             throw new BadInputException("--steps must be positive, --save-every and --resolution >= 0");
         }

@@ -5,7 +5,6 @@ import dev.ldm4j.io.DType;
 import dev.ldm4j.nn.Tensors;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -20,17 +19,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class SdCheckpoint {
     private SdCheckpoint() {}
-
-    /** The storage type of the exported weights: fp32, fp16 or bf16. */
-    public static DType parseDType(String name) {
-        return switch (name.trim().toLowerCase(Locale.ROOT)) {
-            case "fp32", "float32" -> DType.F32;
-            case "fp16", "float16", "half" -> DType.F16;
-            case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new IllegalArgumentException("unknown checkpoint precision '" + name
-                    + "'; valid: fp32, fp16, bf16");
-        };
-    }
 
     /** Writes the YAML first, then the weights (in {@code dtype}), so a model file never lacks its config. */
     public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype) {

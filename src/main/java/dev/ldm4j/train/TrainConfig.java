@@ -1,5 +1,7 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.nn.Precision;
+
 /**
  * The hyper-parameters of a latent diffusion training run (what the model is, and whether it predicts eps or
  * v, lives in its {@link dev.ldm4j.model.ModelConfig}).
@@ -19,7 +21,8 @@ package dev.ldm4j.train;
  * @param captionDropout  probability that a caption is replaced by the empty caption (classifier-free guidance)
  * @param minSnrGamma     min-SNR-gamma loss weighting (Hang et al. 2023); 0 = unweighted
  * @param seed            seed of the torch CPU generator behind timesteps, noise, posterior samples and dropout
- * @param precision       arithmetic of the forward and backward passes
+ * @param precision       arithmetic of the forward and backward passes: fp32, or bf16 autocast over float32
+ *                        master weights ({@link Autocast})
  * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by {@link ImageBatch#keys})
  *                        instead of encoding it every time it is seen
  */
@@ -71,6 +74,7 @@ public record TrainConfig(
         if (precision == null) {
             throw new IllegalArgumentException("precision is required");
         }
+        Autocast.requireTraining(precision);
     }
 
     /**

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.train.data.Dataset;
 import dev.ldm4j.train.data.DatasetOptions;

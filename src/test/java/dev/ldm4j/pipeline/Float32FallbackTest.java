@@ -9,7 +9,7 @@ import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;

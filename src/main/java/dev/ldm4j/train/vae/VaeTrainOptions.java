@@ -1,6 +1,8 @@
 package dev.ldm4j.train.vae;
 
-import dev.ldm4j.train.Precision;
+import dev.ldm4j.nn.Precision;
+import dev.ldm4j.train.Autocast;
+
 
 /**
  * How an autoencoder run trains (what the YAML does not say). The optimiser is AdamW with the reference's
@@ -9,7 +11,8 @@ import dev.ldm4j.train.Precision;
  * @param batchSize    images per step
  * @param learningRate the rate of both optimisers (the reference: base_learning_rate x batch size)
  * @param seed         seeds the initial weights, the posterior noise, the batch order and the flips
- * @param precision    fp32, or bf16 autocast for the forward passes (float32 weights and optimiser state)
+ * @param precision    fp32, or bf16 autocast for the forward passes (float32 weights and optimiser state; see
+ *                     {@link Autocast})
  * @param flip         random horizontal flips of the training images
  * @param imageSize    side of the square training images (kept so that a resumed run reads the same pixels)
  */
@@ -25,9 +28,7 @@ public record VaeTrainOptions(int batchSize, double learningRate, long seed, Pre
         if (imageSize <= 0) {
             throw new IllegalArgumentException("image size must be positive, got " + imageSize);
         }
-        if (precision == null) {
-            precision = Precision.FP32;
-        }
+        precision = Autocast.requireTraining(precision == null ? Precision.FP32 : precision);
     }
 
     /**
