@@ -61,7 +61,8 @@ final class EvalCommand implements Runnable {
     @Option(names = "--cfg-scale", defaultValue = "5.0", description = "Guidance scale (default ${DEFAULT-VALUE}).")
     double cfgScale;
 
-    @Option(names = "--sampling-method", defaultValue = "dpm++2m", description = "Sampler (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling-method", defaultValue = "dpm++2m", completionCandidates = SamplerNames.class,
+            description = "Sampler: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
     @Option(names = "--scheduler", defaultValue = "karras", description = "Default ${DEFAULT-VALUE}.")

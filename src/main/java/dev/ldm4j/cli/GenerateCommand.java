@@ -67,8 +67,8 @@ final class GenerateCommand implements Runnable {
             description = "Classifier-free guidance scale (default ${DEFAULT-VALUE}).")
     double cfgScale;
 
-    @Option(names = "--sampling-method", defaultValue = "euler_a",
-            description = "ddim, plms, ddpm, euler, euler_a, heun, dpm++2m (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling-method", defaultValue = "euler_a", completionCandidates = SamplerNames.class,
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
     @Option(names = "--scheduler", defaultValue = "discrete",

@@ -2,8 +2,8 @@ package dev.ldm4j.sampling;
 
 /** Base of the samplers on integer DDPM timesteps (ddim, plms, ddpm): scheduler "discrete" only. */
 abstract class TimestepSampler extends LoopSampler<Timesteps> {
-    TimestepSampler(String name) {
-        super(name, Timesteps.class);
+    TimestepSampler(SamplerKind kind) {
+        super(kind, Timesteps.class);
     }
 
     @Override

@@ -33,6 +33,19 @@ class SamplersTest {
     }
 
     @Test
+    void everyKindMakesItsSamplerUnderItsNames() {
+        for (SamplerKind k : SamplerKind.values()) {
+            assertEquals(k.cliName(), k.create().name());
+            assertEquals(k, SamplerKind.find(" " + k.cliName().toUpperCase(java.util.Locale.ROOT)).orElseThrow());
+        }
+        assertEquals(Arrays.stream(SamplerKind.values()).map(SamplerKind::cliName).toList(), Samplers.names());
+        assertEquals("Euler a", SamplerKind.EULER_A.a1111Name());
+        assertEquals("DPM++ 2M", SamplerKind.DPMPP_2M.a1111Name());
+        assertTrue(SamplerKind.find("lms").isEmpty());
+        assertTrue(SamplerKind.find(null).isEmpty());
+    }
+
+    @Test
     void compVisSamplersNeedTheDiscreteScheduler() {
         for (String name : new String[] {"ddim", "plms", "ddpm"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
