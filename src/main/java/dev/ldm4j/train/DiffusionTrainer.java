@@ -1,6 +1,7 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.nn.Tensors;
+import dev.ldm4j.train.data.Batch;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.vae.Posterior;
 import java.util.ArrayList;
@@ -89,7 +90,7 @@ public final class DiffusionTrainer {
      *
      * @return the new scale factor
      */
-    public double scaleLatentsByStd(ImageBatch batch) {
+    public double scaleLatentsByStd(Batch batch) {
         if (step != 0) {
             throw new IllegalStateException("the latent scale can only be set before the first step");
         }
@@ -107,7 +108,7 @@ public final class DiffusionTrainer {
     }
 
     /** One optimisation step on {@code batch}. */
-    public StepResult step(ImageBatch batch) {
+    public StepResult step(Batch batch) {
         if (InferenceMode.is_enabled()) {
             throw new IllegalStateException("training cannot run under InferenceMode");
         }
@@ -175,7 +176,7 @@ public final class DiffusionTrainer {
     }
 
     /** An unscaled latent sample of the frozen autoencoder's posterior, noise from the training generator. */
-    private Tensor posteriorSample(ImageBatch batch) {
+    private Tensor posteriorSample(Batch batch) {
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor moments;
             if (cache != null && batch.keys() != null) {

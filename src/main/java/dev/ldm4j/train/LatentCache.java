@@ -1,6 +1,7 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.nn.Ops;
+import dev.ldm4j.train.data.Batch;
 import dev.ldm4j.vae.AutoencoderKL;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,7 +17,7 @@ final class LatentCache {
     private final Map<String, Tensor> moments = new HashMap<>();
 
     /** quant_conv(encoder(images)) [B, 2 * embed_dim, h, w] of the batch, from the cache where possible. */
-    Tensor moments(ImageBatch batch, AutoencoderKL vae) {
+    Tensor moments(Batch batch, AutoencoderKL vae) {
         Tensor[] rows = new Tensor[batch.size()];
         try (NoGradGuard g = new NoGradGuard()) {
             for (int i = 0; i < rows.length; i++) {

@@ -8,10 +8,9 @@ import java.util.NoSuchElementException;
 
 /**
  * Shuffled batches over a dataset, epoch after epoch. Epoch e visits every example exactly once, in the
- * order {@link #order(long)}: a Fisher-Yates shuffle driven by SplitMix64 seeded with (seed, e), so the
- * same on every machine. Batch b of epoch e holds positions [b B, (b + 1) B) of that order; with
- * {@code dropLast} the examples left over after the last full batch sit out that epoch (a different few
- * each time), otherwise the last batch is smaller.
+ * order {@link #order(long)}, an {@link EpochOrder} of the seed. Batch b of epoch e holds positions
+ * [b B, (b + 1) B) of that order; with {@code dropLast} the examples left over after the last full batch sit
+ * out that epoch (a different few each time), otherwise the last batch is smaller.
  *
  * <p>Batches are addressed by a global step as well ({@link #at(long)}: epoch = step / batchesPerEpoch),
  * so a resumed run that knows its step gets exactly the batches an uninterrupted run would have had.
@@ -23,11 +22,7 @@ public final class Batches {
     private final boolean dropLast;
     private final long seed;
     private final int perEpoch;
-    /** The last epoch's order: consecutive steps reuse it instead of shuffling again (racing threads at worst
-     * shuffle twice; an Order is immutable once published). */
-    private volatile Order last;
-
-    private record Order(long epoch, int[] indices) {}
+    private final EpochOrder epochs;
 
     Batches(Dataset dataset, int batchSize, boolean dropLast, long seed) {
         if (batchSize <= 0) {
@@ -46,6 +41,7 @@ public final class Batches {
         this.dropLast = dropLast;
         this.seed = seed;
         this.perEpoch = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        this.epochs = new EpochOrder(n, seed);
     }
 
     public Dataset dataset() {
@@ -70,38 +66,13 @@ public final class Batches {
 
     /** The dataset indices in the order epoch {@code epoch} visits them (a permutation of 0..size-1). */
     public int[] order(long epoch) {
-        return memoOrder(epoch).clone();
-    }
-
-    private int[] memoOrder(long epoch) {
-        Order o = last;
-        if (o == null || o.epoch != epoch) {
-            o = new Order(epoch, shuffle(epoch));
-            last = o;
-        }
-        return o.indices;
-    }
-
-    private int[] shuffle(long epoch) {
-        int n = dataset.size();
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        SplitMix rng = new SplitMix(SplitMix.mix(seed, epoch));
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        return epochs.order(epoch);
     }
 
     /** The dataset indices of batch {@code index} (0-based) of an epoch. */
     public int[] indices(long epoch, int index) {
         checkIndex(index);
-        int[] order = memoOrder(epoch);
+        int[] order = epochs.permutation(epoch);
         int from = index * batchSize;
         int to = Math.min(from + batchSize, order.length);
         int[] out = new int[to - from];
@@ -136,7 +107,7 @@ public final class Batches {
 
     /** The batches of one epoch, in order. */
     public Iterator<Batch> epoch(long epoch) {
-        int[] order = memoOrder(epoch);
+        int[] order = epochs.permutation(epoch);
         return new Iterator<>() {
             private int next;
 
@@ -181,11 +152,13 @@ public final class Batches {
         int one = 3 * n * n;
         float[] v = new float[idx.length * one];
         List<String> captions = new ArrayList<>(idx.length);
+        List<String> keys = new ArrayList<>(idx.length);
         for (int b = 0; b < idx.length; b++) {
             dataset.fill(idx[b], dataset.flipped(idx[b], epoch), v, b * one);
             captions.add(dataset.caption(idx[b]));
+            keys.add(dataset.key(idx[b], epoch));
         }
-        return new Batch(Tensors.fromFloats(v, idx.length, 3, n, n), captions);
+        return new Batch(Tensors.fromFloats(v, idx.length, 3, n, n), captions, keys);
     }
 
     private void checkIndex(int index) {

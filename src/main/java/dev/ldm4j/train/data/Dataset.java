@@ -158,6 +158,15 @@ public final class Dataset {
     }
 
     /**
+     * The name of example i's pixels as seen in the given epoch: its {@link #name}, with {@code #flipped}
+     * when {@link #flipped(int, long)}, so that the same key always means the same pixels (the latent cache's
+     * key, see {@link Batch#keys()}).
+     */
+    public String key(int i, long epoch) {
+        return name(i) + (flipped(i, epoch) ? "#flipped" : "");
+    }
+
+    /**
      * The training and held-out parts: the names listed in the folder's {@value HeldOut#SPLIT_FILE} when it
      * has one, otherwise those {@link HeldOut#isHeldOut(String)} picks. Either part may be empty.
      */

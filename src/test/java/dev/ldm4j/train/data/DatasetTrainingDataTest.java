@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.train.DatasetTrainingData;
-import dev.ldm4j.train.ImageBatch;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,12 +24,12 @@ class DatasetTrainingDataTest {
         }
         Dataset ds = Dataset.open(dir, DatasetOptions.of(8).withFlip(true).withSeed(3));
         DatasetTrainingData data = new DatasetTrainingData(ds, 3);
-        ImageBatch a = data.batch(4, 3);
-        ImageBatch b = new DatasetTrainingData(ds, 3).batch(4, 3);
+        Batch a = data.batch(4, 3);
+        Batch b = new DatasetTrainingData(ds, 3).batch(4, 3);
         assertClose(a.images(), b.images(), 0.0, "same batch twice");
         assertEquals(a.keys(), b.keys());
         // a batch of 7 from 5 images runs into the next epoch; the 5 first positions are one whole epoch
-        ImageBatch big = data.batch(0, 7);
+        Batch big = data.batch(0, 7);
         Set<String> firstEpoch = new HashSet<>();
         for (int k = 0; k < 5; k++) {
             firstEpoch.add(big.captions().get(k));
@@ -39,7 +38,7 @@ class DatasetTrainingDataTest {
         // a key says whether the pixels are flipped, and the same key always means the same pixels
         Map<String, float[]> seen = new HashMap<>();
         for (long step = 0; step < 10; step++) {
-            ImageBatch batch = data.batch(step, 2);
+            Batch batch = data.batch(step, 2);
             for (int k = 0; k < 2; k++) {
                 float[] px = dev.ldm4j.nn.Tensors.toFloats(batch.images().select(0, k));
                 float[] before = seen.putIfAbsent(batch.keys().get(k), px);
