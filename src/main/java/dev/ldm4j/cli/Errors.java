@@ -19,7 +19,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         boolean userError = e instanceof BadInputException || e instanceof ModelFileException
                 || e instanceof UnsupportedModelException || e instanceof IllegalArgumentException
                 || e instanceof ImageFileException || e instanceof OutputFileException
-                || e instanceof dev.ldm4j.train.data.DatasetException;
+                || e instanceof dev.ldm4j.data.DatasetException;
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         cl.getErr().println("ldm4j: error: " + msg);
         if (System.getenv("LDM4J_DEBUG") != null) {

@@ -2,6 +2,10 @@ package dev.ldm4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetException;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiEval;
 import dev.ldm4j.io.AtomicFiles;
@@ -14,19 +18,15 @@ import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetException;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j eval}: the quality figures of an emoji text-to-image model (by default ldm4j's own) on the

@@ -1,5 +1,9 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.TagBalance;
+import dev.ldm4j.data.TagDropout;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.Architecture;
@@ -17,10 +21,6 @@ import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.TrainingRun;
 import dev.ldm4j.train.TrainingState;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.TagBalance;
-import dev.ldm4j.train.data.TagDropout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +28,9 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j train}: latent diffusion training on a folder of captioned images, from scratch (an LDM YAML

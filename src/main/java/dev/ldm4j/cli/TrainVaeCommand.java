@@ -1,13 +1,13 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetException;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.train.Autocast;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetException;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import dev.ldm4j.train.vae.AutoencoderSpec;
 import dev.ldm4j.train.vae.AutoencoderState;
 import dev.ldm4j.train.vae.AutoencoderTrainer;
@@ -20,9 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j train-vae}: trains the KL autoencoder of latent diffusion on a folder of images, from a CompVis

@@ -1,10 +1,10 @@
 package dev.ldm4j.eval;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.AdamWOptimizer;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.EpochOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -13,8 +13,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Trains the {@link CategoryClassifier} on the captioned images whose caption names a category: AdamW,

@@ -1,5 +1,6 @@
 package dev.ldm4j.eval;
 
+import dev.ldm4j.data.Split;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.nn.ImageTensors;
@@ -7,8 +8,6 @@ import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.StepListener;
-import dev.ldm4j.train.data.Split;
-import dev.ldm4j.train.vae.VaeLosses;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,7 +184,7 @@ public final class EmojiEval {
                 Tensor x = real.narrow(0, from, Math.min(32, n - from));
                 Tensor z = sd.encodeImage(x).mean();
                 Tensor rec = sd.vae().decode(z.to(ScalarType.Float)).to(ScalarType.Float);
-                for (double p : VaeLosses.psnr(x, rec)) {
+                for (double p : ImageTensors.psnr(x, rec)) {
                     sum += p;
                 }
             }

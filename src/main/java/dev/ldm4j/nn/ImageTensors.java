@@ -9,6 +9,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -72,6 +74,25 @@ public final class ImageTensors {
         }
         double r = Math.rint(scaled);
         return r <= 0 ? 0 : r >= 255 ? 255 : (int) r;
+    }
+
+    /**
+     * Peak signal-to-noise ratio of each reconstruction, in dB, on images in [-1, 1] taken to [0, 1] (peak 1);
+     * the reconstruction is clamped to the valid range first, as a saved image would be.
+     *
+     * @return B values; +Infinity for an exact reconstruction
+     */
+    public static double[] psnr(Tensor x, Tensor xrec) {
+        Tensor clamped = xrec.clamp(new ScalarOptional(Ops.s(-1)), new ScalarOptional(Ops.s(1)));
+        // (x - xrec) / 2 is the error in [0, 1] units
+        Tensor mse = x.sub(clamped).mul(Ops.s(0.5)).pow(Ops.s(2)).flatten(1, -1).mean(new long[] {1}, false,
+                new ScalarTypeOptional());
+        float[] m = Tensors.toFloats(mse.contiguous());
+        double[] out = new double[m.length];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = m[i] == 0 ? Double.POSITIVE_INFINITY : -10 * Math.log10(m[i]);
+        }
+        return out;
     }
 
     /** [1, 3, H, W] float32 in [0, 1]. */

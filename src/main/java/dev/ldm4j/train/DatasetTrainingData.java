@@ -1,9 +1,9 @@
 package dev.ldm4j.train;
 
-import dev.ldm4j.train.data.Batch;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.EpochOrder;
-import dev.ldm4j.train.data.TagDropout;
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.data.TagDropout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,7 +1,8 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.data.Batch;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.vae.Posterior;
 import java.util.ArrayList;

@@ -1,16 +1,16 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.data.Example;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.data.Batch;
-import dev.ldm4j.train.data.EpochOrder;
-import dev.ldm4j.train.data.Example;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Training examples held in memory, visited in a seeded {@link EpochOrder}; each example's name is its key in

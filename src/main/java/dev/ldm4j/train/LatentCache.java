@@ -1,7 +1,7 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
 import dev.ldm4j.nn.Ops;
-import dev.ldm4j.train.data.Batch;
 import dev.ldm4j.vae.AutoencoderKL;
 import java.util.HashMap;
 import java.util.Map;

@@ -23,7 +23,7 @@ import dev.ldm4j.nn.Precision;
  * @param seed            seed of the torch CPU generator behind timesteps, noise, posterior samples and dropout
  * @param precision       arithmetic of the forward and backward passes: fp32, or bf16 autocast over float32
  *                        master weights ({@link Autocast})
- * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by {@link dev.ldm4j.train.data.Batch#keys})
+ * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by {@link dev.ldm4j.data.Batch#keys})
  *                        instead of encoding it every time it is seen
  */
 public record TrainConfig(

@@ -1,6 +1,6 @@
 package dev.ldm4j.train;
 
-import dev.ldm4j.train.data.Batch;
+import dev.ldm4j.data.Batch;
 
 /**
  * Where the training images come from: a fixed order of batches, fixed by the source's own seed, that can be

@@ -146,4 +146,14 @@ class ImageTensorsTest {
                 Tensors.toFloats(ImageTensors.toFloat(g)));
         assertArrayEquals(new long[] {1, 1, 2, 3}, Tensors.shape(ImageTensors.toU8(g)));
     }
+
+    @Test
+    void psnrMatchesHandComputation() {
+        Tensor x = Tensors.fromFloats(new float[] {0, 0, 0, 0, 1, 1, 1, 1}, 2, 1, 2, 2);
+        // image 0: off by 0.1 in [-1, 1] = 0.05 in [0, 1] everywhere: mse 0.0025; image 1: above 1, clamped = exact
+        Tensor y = Tensors.fromFloats(new float[] {0.1f, 0.1f, 0.1f, 0.1f, 1.5f, 1, 1, 2}, 2, 1, 2, 2);
+        double[] p = ImageTensors.psnr(x, y);
+        assertEquals(-10 * Math.log10(0.0025), p[0], 1e-4);
+        assertEquals(Double.POSITIVE_INFINITY, p[1]);
+    }
 }

@@ -1,8 +1,8 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Example;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.data.Example;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;

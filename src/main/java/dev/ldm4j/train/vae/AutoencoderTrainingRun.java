@@ -1,9 +1,10 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.data.Batches;
+import dev.ldm4j.data.Dataset;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.OutputFileException;
-import dev.ldm4j.train.data.Batches;
-import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.nn.ImageTensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,7 +152,7 @@ public final class AutoencoderTrainingRun {
                     images.add(data.get(i).image());
                 }
                 Tensor x = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
-                for (double p : VaeLosses.psnr(x, trainer.reconstruct(x))) {
+                for (double p : ImageTensors.psnr(x, trainer.reconstruct(x))) {
                     sum += p;
                 }
             }

@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 import dev.ldm4j.nn.Tensors;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
+import dev.ldm4j.data.DatasetScan.Entry;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.data.DatasetScan.Entry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

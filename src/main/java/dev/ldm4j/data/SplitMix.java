@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 /**
  * SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): a tiny generator whose output is fixed by its

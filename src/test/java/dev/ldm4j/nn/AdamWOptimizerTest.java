@@ -1,10 +1,8 @@
-package dev.ldm4j.train;
+package dev.ldm4j.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.nn.Torch;
 import java.util.Map;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;

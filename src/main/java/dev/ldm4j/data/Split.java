@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 /**
  * A dataset cut into a training part and a held-out evaluation part (see {@link HeldOut} for the rule).

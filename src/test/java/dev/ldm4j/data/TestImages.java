@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -10,11 +10,11 @@ import java.util.function.IntBinaryOperator;
 import javax.imageio.ImageIO;
 
 /** Writes small synthetic images and captions with ImageIO, independently of the code under test. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {}
 
     /** A w x h opaque image whose pixel (x, y) is the 0xRRGGBB colour {@code rgb(x, y)}. */
-    static Path write(Path file, int w, int h, IntBinaryOperator rgb) {
+    public static Path write(Path file, int w, int h, IntBinaryOperator rgb) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -25,7 +25,7 @@ final class TestImages {
     }
 
     /** A w x h RGBA PNG whose pixel (x, y) is the 0xAARRGGBB colour {@code argb(x, y)}. */
-    static Path writeArgb(Path file, int w, int h, IntBinaryOperator argb) {
+    public static Path writeArgb(Path file, int w, int h, IntBinaryOperator argb) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -35,11 +35,11 @@ final class TestImages {
         return save(file, img);
     }
 
-    static Path solid(Path file, int size, int rgb) {
+    public static Path solid(Path file, int size, int rgb) {
         return write(file, size, size, (x, y) -> rgb);
     }
 
-    static Path text(Path file, String content) {
+    public static Path text(Path file, String content) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             return Files.writeString(file, content, StandardCharsets.UTF_8);

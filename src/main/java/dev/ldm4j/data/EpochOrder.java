@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 /**
  * The order in which a data set of {@code size} examples is visited: epoch after epoch, each a permutation of

@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 /** A file (or metadata line) left out of a dataset, and why; each one is also logged as a warning. */
 public record Skipped(String name, String reason) {

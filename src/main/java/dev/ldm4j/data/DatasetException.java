@@ -1,4 +1,4 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.data;
 
 /** A dataset that cannot be used at all (missing, unreadable or empty folder). The message names the folder. */
 public class DatasetException extends RuntimeException {

@@ -1,6 +1,5 @@
-package dev.ldm4j.train;
+package dev.ldm4j.nn;
 
-import dev.ldm4j.nn.Tensors;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,7 +105,11 @@ public final class AdamWOptimizer {
         this.steps = steps;
     }
 
-    static void copyInto(Tensor dst, Tensor src, String what) {
+    /**
+     * Copies a tensor of a saved training state into the live one (a moment here, the EMA's average in
+     * training), refusing a missing or mis-shaped one with a message naming {@code what}.
+     */
+    public static void copyInto(Tensor dst, Tensor src, String what) {
         if (src == null) {
             throw new IllegalArgumentException("training state has no " + what);
         }

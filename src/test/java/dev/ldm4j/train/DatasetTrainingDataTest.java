@@ -1,10 +1,13 @@
-package dev.ldm4j.train.data;
+package dev.ldm4j.train;
 
 import static dev.ldm4j.Fixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ldm4j.train.DatasetTrainingData;
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.TestImages;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
