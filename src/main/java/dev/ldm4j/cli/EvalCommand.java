@@ -9,6 +9,7 @@ import dev.ldm4j.data.Split;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiEval;
 import dev.ldm4j.io.AtomicFiles;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.model.DefaultModel;
@@ -116,7 +117,7 @@ final class EvalCommand implements Runnable {
         EmojiEval.Settings settings;
         try {
             settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags);
-        } catch (IllegalArgumentException e) {
+        } catch (BadRequestException e) {
             throw new BadInputException("--prompt-tags: " + e.getMessage());
         }
         long start = System.nanoTime();

@@ -134,7 +134,8 @@ final class GenerateCommand implements Runnable {
             description = "Decode in overlapping tiles (bounded memory); default: only above 1024x1024 pixels.")
     Boolean vaeTiling;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print the memory plan and more detail.")
+    @Option(names = {"-v", "--verbose"},
+            description = "Print the memory plan and more detail, and the stack trace of an internal error.")
     boolean verbose;
 
     @Option(names = "--ignore-memory-plan",
@@ -174,9 +175,6 @@ final class GenerateCommand implements Runnable {
         checkSize(init, w, h);
         GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
                 sampler, scheduler, eta, seed, batch, clipSkip, init);
-        // names are checked before the model is loaded, which can take a while
-        dev.ldm4j.sampling.Samplers.byName(sampler);
-        dev.ldm4j.sampling.Scheduler.byName(scheduler);
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);

@@ -1,5 +1,7 @@
 package dev.ldm4j.data;
 
+import dev.ldm4j.io.BadRequestException;
+
 /**
  * How a dataset is prepared.
  *
@@ -12,7 +14,7 @@ package dev.ldm4j.data;
 public record DatasetOptions(int size, boolean flip, long seed, boolean cache) {
     public DatasetOptions {
         if (size <= 0) {
-            throw new IllegalArgumentException("image size must be positive, got " + size);
+            throw new BadRequestException("image size must be positive, got " + size);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ldm4j.data;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +26,7 @@ public record TagBalance(List<String> tags) {
         tags = tags.stream().map(t -> t.strip().toLowerCase(Locale.ROOT)).filter(t -> !t.isEmpty()).distinct()
                 .toList();
         if (tags.isEmpty()) {
-            throw new IllegalArgumentException("no group tags given");
+            throw new BadRequestException("no group tags given");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ldm4j.data;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -18,7 +19,7 @@ public record TagDropout(int keep, double rate) {
 
     public TagDropout {
         if (keep < 0 || !(rate >= 0 && rate <= 1)) {
-            throw new IllegalArgumentException("tag dropout needs keep >= 0 and a rate in [0, 1], got keep " + keep
+            throw new BadRequestException("tag dropout needs keep >= 0 and a rate in [0, 1], got keep " + keep
                     + ", rate " + rate);
         }
     }

@@ -1,6 +1,7 @@
 package dev.ldm4j.eval;
 
 import dev.ldm4j.data.Split;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.nn.ImageTensors;
@@ -37,7 +38,7 @@ public final class EmojiEval {
                            int promptTags) {
         public Settings {
             if (promptTags < 0) {
-                throw new IllegalArgumentException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
+                throw new BadRequestException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
             }
         }
 
@@ -90,7 +91,7 @@ public final class EmojiEval {
         ClassifierTrainer.Labelled held = ClassifierTrainer.Labelled.of(split.heldOut());
         int n = s.limit() > 0 ? Math.min(s.limit(), held.size()) : held.size();
         if (n < 2) {
-            throw new IllegalArgumentException("the held-out split of " + split.heldOut().folder() + " has " + n
+            throw new BadRequestException("the held-out split of " + split.heldOut().folder() + " has " + n
                     + " images with a category; the evaluation needs at least 2");
         }
         int size = split.heldOut().imageSize();

@@ -1,5 +1,6 @@
 package dev.ldm4j.nn;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import java.util.Arrays;
 import java.util.Locale;
@@ -65,10 +66,10 @@ public enum Precision {
         String valid = Arrays.stream(allowed).map(Precision::cliName).collect(Collectors.joining(", "));
         String setting = what.isEmpty() ? "precision" : what + " precision";
         if (p == null) {
-            throw new IllegalArgumentException("unknown " + setting + " '" + name + "'; valid: " + valid);
+            throw new BadRequestException("unknown " + setting + " '" + name + "'; valid: " + valid);
         }
         if (!Arrays.asList(allowed).contains(p)) {
-            throw new IllegalArgumentException(setting + " " + p.cliName() + " is not supported; valid: " + valid);
+            throw new BadRequestException(setting + " " + p.cliName() + " is not supported; valid: " + valid);
         }
         return p;
     }

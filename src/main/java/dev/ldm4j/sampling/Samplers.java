@@ -1,5 +1,6 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -17,10 +18,17 @@ public final class Samplers {
     /**
      * ddim (CompVis DDIM, eta 0), plms (CompVis PLMS), ddpm (ancestral DDPM on the DDIM timesteps), euler,
      * euler_a, heun, dpm++2m (k-diffusion).
+     *
+     * @throws BadRequestException for an unknown name (the message lists the valid ones)
      */
     public static Sampler byName(String name) {
-        return SamplerKind.find(name).orElseThrow(() -> new IllegalArgumentException(
-                "unknown sampler '" + name + "'; valid: " + String.join(", ", NAMES))).create();
+        return kind(name).create();
+    }
+
+    /** The kind a name names, as {@link #byName} reads it. */
+    public static SamplerKind kind(String name) {
+        return SamplerKind.find(name).orElseThrow(() -> new BadRequestException(
+                "unknown sampler '" + name + "'; valid: " + String.join(", ", NAMES)));
     }
 
     /** CompVis DDIM with a chosen eta (0 deterministic, 1 ancestral). */

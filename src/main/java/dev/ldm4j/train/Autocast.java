@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Precision;
 import java.util.List;
 import org.bytedeco.pytorch.Context;
@@ -57,7 +58,7 @@ public final class Autocast implements AutoCloseable {
     /** {@code precision} when training offers it (checked where a training config is made). */
     public static Precision requireTraining(Precision precision) {
         if (precision == null || !PRECISIONS.contains(precision)) {
-            throw new IllegalArgumentException("training precision must be fp32 or bf16, got "
+            throw new BadRequestException("training precision must be fp32 or bf16, got "
                     + (precision == null ? null : precision.cliName()));
         }
         return precision;

@@ -1,6 +1,7 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.data.Batch;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.unet.Conditioning;
@@ -220,7 +221,7 @@ public final class DiffusionTrainer {
         optimizer.restore(adamSteps, expAvg, expAvgSq);
         if (ema != null) {
             if (emaShadow.isEmpty()) {
-                throw new IllegalArgumentException("the training state has no EMA weights but EMA is on");
+                throw new BadRequestException("the training state has no EMA weights but EMA is on");
             }
             ema.restore(emaUpdates, emaShadow);
         }

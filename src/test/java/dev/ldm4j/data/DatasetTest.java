@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -217,7 +218,7 @@ class DatasetTest {
         Dataset d = Dataset.open(dir, DatasetOptions.of(4));
         assertThrows(IndexOutOfBoundsException.class, () -> d.get(1));
         assertThrows(IndexOutOfBoundsException.class, () -> d.get(-1));
-        assertThrows(IllegalArgumentException.class, () -> DatasetOptions.of(0));
+        assertThrows(BadRequestException.class, () -> DatasetOptions.of(0));
     }
 
     static float[] mirror(float[] chw, int n) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.ldm4j.io.BadRequestException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +26,7 @@ class TagBalanceTest {
         assertEquals(Optional.of("objects"), b.groupOf("symbols, objects, tool"));
         assertEquals(Optional.empty(), b.groupOf("a photo of a cat"));
         assertEquals(Optional.empty(), b.groupOf("objects-like, not a tag"));
-        assertThrows(IllegalArgumentException.class, () -> new TagBalance(List.of(" ", "")));
+        assertThrows(BadRequestException.class, () -> new TagBalance(List.of(" ", "")));
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.train.DatasetTrainingData;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -24,9 +25,9 @@ class TagDropoutTest {
         assertEquals("red apple, apple", new TagDropout(2, 1).apply(CAPTION, r));
         assertEquals("red apple", new TagDropout(0, 1).apply(CAPTION, r), "never an empty caption");
         assertEquals("red apple, apple, food & drink, food fruit", new TagDropout(9, 1).apply(CAPTION, r));
-        assertThrows(IllegalArgumentException.class, () -> new TagDropout(-1, 0.5));
-        assertThrows(IllegalArgumentException.class, () -> new TagDropout(1, 1.5));
-        assertThrows(IllegalArgumentException.class, () -> new TagDropout(1, Double.NaN));
+        assertThrows(BadRequestException.class, () -> new TagDropout(-1, 0.5));
+        assertThrows(BadRequestException.class, () -> new TagDropout(1, 1.5));
+        assertThrows(BadRequestException.class, () -> new TagDropout(1, Double.NaN));
     }
 
     @Test

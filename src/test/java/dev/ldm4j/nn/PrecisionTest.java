@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
@@ -39,12 +40,12 @@ class PrecisionTest {
 
     @Test
     void messagesNameTheSettingAndItsValidValues() {
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp8"));
+        BadRequestException unknown = assertThrows(BadRequestException.class, () -> Precision.parse("fp8"));
         assertEquals("unknown precision 'fp8'; valid: fp32, bf16, fp16", unknown.getMessage());
-        IllegalArgumentException offered = assertThrows(IllegalArgumentException.class,
+        BadRequestException offered = assertThrows(BadRequestException.class,
                 () -> Precision.parse("half", "training", Precision.FP32, Precision.BF16));
         assertEquals("training precision fp16 is not supported; valid: fp32, bf16", offered.getMessage());
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+        BadRequestException none = assertThrows(BadRequestException.class,
                 () -> Precision.parse(null, "checkpoint", Precision.values()));
         assertTrue(none.getMessage().startsWith("unknown checkpoint precision 'null'"), none.getMessage());
     }

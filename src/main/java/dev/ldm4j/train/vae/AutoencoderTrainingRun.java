@@ -2,6 +2,7 @@ package dev.ldm4j.train.vae;
 
 import dev.ldm4j.data.Batches;
 import dev.ldm4j.data.Dataset;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.OutputFileException;
 import dev.ldm4j.nn.ImageTensors;
@@ -41,10 +42,10 @@ public final class AutoencoderTrainingRun {
     public record Options(long steps, int saveEvery, int evalEvery, DType saveDType) {
         public Options {
             if (steps <= 0) {
-                throw new IllegalArgumentException("steps must be positive, got " + steps);
+                throw new BadRequestException("steps must be positive, got " + steps);
             }
             if (saveEvery < 0 || evalEvery < 0) {
-                throw new IllegalArgumentException("save and eval intervals must be >= 0");
+                throw new BadRequestException("save and eval intervals must be >= 0");
             }
         }
     }

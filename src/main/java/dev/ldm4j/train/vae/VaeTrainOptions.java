@@ -1,8 +1,8 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Precision;
 import dev.ldm4j.train.Autocast;
-
 
 /**
  * How an autoencoder run trains (what the YAML does not say). The optimiser is AdamW with the reference's
@@ -20,13 +20,13 @@ public record VaeTrainOptions(int batchSize, double learningRate, long seed, Pre
                               double beta2, double weightDecay, boolean flip, int imageSize) {
     public VaeTrainOptions {
         if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+            throw new BadRequestException("batch size must be positive, got " + batchSize);
         }
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+            throw new BadRequestException("learning rate must be positive, got " + learningRate);
         }
         if (imageSize <= 0) {
-            throw new IllegalArgumentException("image size must be positive, got " + imageSize);
+            throw new BadRequestException("image size must be positive, got " + imageSize);
         }
         precision = Autocast.requireTraining(precision == null ? Precision.FP32 : precision);
     }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ldm4j.data.Dataset;
 import dev.ldm4j.data.DatasetException;
 import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
@@ -247,15 +248,15 @@ class AutoencoderTrainerTest {
     @Test
     void nonsenseConfigsAreRefusedWithOneMessage() {
         String badWidth = tinyYaml(0).replace("ch: 32", "ch: 8");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AutoencoderSpec.parse(badWidth));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> AutoencoderSpec.parse(badWidth));
         assertTrue(e.getMessage().contains("multiple of 32"), e.getMessage());
         String badZ = tinyYaml(0).replace("z_channels: 4", "z_channels: 0");
-        assertThrows(IllegalArgumentException.class, () -> AutoencoderSpec.parse(badZ));
+        assertThrows(BadRequestException.class, () -> AutoencoderSpec.parse(badZ));
         String noMult = tinyYaml(0).replace("ch_mult: [ 1,2 ]", "ch_mult: [ ]");
-        assertThrows(IllegalArgumentException.class, () -> AutoencoderSpec.parse(noMult));
+        assertThrows(BadRequestException.class, () -> AutoencoderSpec.parse(noMult));
         AutoencoderSpec spec = AutoencoderSpec.parse(tinyYaml(0));
-        assertThrows(IllegalArgumentException.class, () -> spec.checkImageSize(15));
-        assertThrows(IllegalArgumentException.class, () -> spec.checkImageSize(4), "too small for the PatchGAN");
+        assertThrows(BadRequestException.class, () -> spec.checkImageSize(15));
+        assertThrows(BadRequestException.class, () -> spec.checkImageSize(4), "too small for the PatchGAN");
     }
 
     @Test
