@@ -6,7 +6,7 @@
 # against its pinned SHA-1. Nothing else is downloaded.
 #
 # Output (OUT_DIR, default data/emoji in the repository, git-ignored), the kohya / AUTOMATIC1111 convention
-# that dev.ldm4j.train.data.Dataset reads:
+# that dev.ldm4j.data.Dataset reads:
 #   <image>.png   every 64x64 RGBA PNG of img/google/64 (base emoji and skin-tone variants; 3786 in 16.0.0)
 #   <image>.txt   its caption: "<name>[, <skin tone>...], <short names>..., <category>, <subcategory>",
 #                 lower-case, '_' and '-' in short names and subcategories read as spaces, no repeats, e.g.
@@ -14,7 +14,7 @@
 #   split.txt     the held-out evaluation files (about 5%), one per line; lines starting with '#' are comments
 #   SOURCE.md     where the files come from, their licences, the counts
 #
-# The held-out rule (the same as dev.ldm4j.train.data.HeldOut.isHeldOut): a name is held out when the first
+# The held-out rule (the same as dev.ldm4j.data.HeldOut.isHeldOut): a name is held out when the first
 # four bytes of the SHA-256 of its UTF-8 bytes, as a big-endian unsigned integer, are < 5 modulo 100:
 #   h=$(printf %s "$NAME" | sha256sum | cut -c1-8); [ $(( 16#$h % 100 )) -lt 5 ] && echo held out
 # Here NAME is not each file's own name but its group's: the smallest file name (byte order) among the files
@@ -157,7 +157,7 @@ fs.writeFileSync(path.join(outDir, 'split.txt'), [
   '# A file is held out when the smallest file name of its group (skin-tone variants with their base emoji,',
   '# obsoleted emoji with their replacement, byte-identical images together) satisfies:',
   '# first 4 bytes of SHA-256(UTF-8 name), big-endian unsigned, mod 100 < 5.',
-  '# Written by scripts/fetch-emoji-dataset.sh; read by dev.ldm4j.train.data.Dataset.split().',
+  '# Written by scripts/fetch-emoji-dataset.sh; read by dev.ldm4j.data.Dataset.split().',
   ...held, ''].join('\n'));
 console.log(JSON.stringify({ images: written.size, base: written.size - variants, variants, heldOut: held.length }));
 JS

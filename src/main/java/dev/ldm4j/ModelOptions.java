@@ -2,8 +2,8 @@ package dev.ldm4j;
 
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.pipeline.Generator;
 import java.nio.file.Path;
 import java.util.Objects;

@@ -1,12 +1,13 @@
 package dev.ldm4j;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
@@ -81,10 +82,20 @@ public final class StableDiffusion implements AutoCloseable {
      * The request's pictures ({@code batchSize} of them).
      *
      * @throws IllegalArgumentException for a request that cannot run (unknown sampler, a size that is not a
-     *                                  multiple of 8, a mask without an init image, ...): nothing was computed
+     *                                  multiple of 8, a mask without an init image, ...), checked before any
+     *                                  work; or whose result overflows to NaN or Inf (a guidance scale of 1e30)
      */
     public List<GeneratedImage> generate(ImageRequest request, Progress progress) {
         Objects.requireNonNull(request, "request");
+        try {
+            return run(request, progress);
+        } catch (BadRequestException e) {
+            // inside ldm4j a user's mistake has its own type; to a Java caller it is a bad argument
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private List<GeneratedImage> run(ImageRequest request, Progress progress) {
         long seed = request.seed() == -1 ? new SecureRandom().nextInt() & 0x7fffffffL : request.seed();
         GenerationRequest r = toRequest(request, seed);
         generator.validate(r);

@@ -1,7 +1,9 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.BadRequestException;
+
 /** A command-line value that cannot be used; the message says which and why. */
-final class BadInputException extends RuntimeException {
+final class BadInputException extends BadRequestException {
     BadInputException(String message) {
         super(message);
     }
@@ -10,7 +12,7 @@ final class BadInputException extends RuntimeException {
     static dev.ldm4j.nn.ComputeDevice device(String value) {
         try {
             return dev.ldm4j.nn.ComputeDevice.parse(value);
-        } catch (IllegalArgumentException e) {
+        } catch (BadRequestException e) {
             throw new BadInputException("--device: " + e.getMessage());
         }
     }

@@ -1,12 +1,12 @@
 package dev.ldm4j.cli;
 
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
-import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.RandomSource;
+import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.text.ClipTextConfig;
@@ -237,7 +237,7 @@ final class BenchCommand implements Runnable {
             sd1.vae(src, config);
             sd1.unet(src, config);
             sd1.textEncoder(src, config, null);
-            SafetensorsWriter.writeTensors(path, src.taken());
+            Tensors.write(path, src.taken());
             System.out.printf("wrote %s: %d tensors, %d MB (SD 1.5 layout, random fp16 weights)%n", path,
                     src.taken().size(), path.toFile().length() >> 20);
         }

@@ -2,31 +2,32 @@ package dev.ldm4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetException;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiEval;
+import dev.ldm4j.io.AtomicFiles;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
-import dev.ldm4j.train.AtomicText;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetException;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j eval}: the quality figures of an emoji text-to-image model (by default ldm4j's own) on the
@@ -61,7 +62,8 @@ final class EvalCommand implements Runnable {
     @Option(names = "--cfg-scale", defaultValue = "5.0", description = "Guidance scale (default ${DEFAULT-VALUE}).")
     double cfgScale;
 
-    @Option(names = "--sampling-method", defaultValue = "dpm++2m", description = "Sampler (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling-method", defaultValue = "dpm++2m", completionCandidates = SamplerNames.class,
+            description = "Sampler: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
     @Option(names = "--scheduler", defaultValue = "karras", description = "Default ${DEFAULT-VALUE}.")
@@ -115,7 +117,7 @@ final class EvalCommand implements Runnable {
         EmojiEval.Settings settings;
         try {
             settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags);
-        } catch (IllegalArgumentException e) {
+        } catch (BadRequestException e) {
             throw new BadInputException("--prompt-tags: " + e.getMessage());
         }
         long start = System.nanoTime();
@@ -141,7 +143,7 @@ final class EvalCommand implements Runnable {
         if (json != null) {
             try {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                AtomicText.write(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
+                AtomicFiles.writeString(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
                         "report", r)) + "\n");
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);

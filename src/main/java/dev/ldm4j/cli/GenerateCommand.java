@@ -1,7 +1,6 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
@@ -10,10 +9,11 @@ import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.MemoryPlan;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.CpuFeatures;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Kernels;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
@@ -67,8 +67,8 @@ final class GenerateCommand implements Runnable {
             description = "Classifier-free guidance scale (default ${DEFAULT-VALUE}).")
     double cfgScale;
 
-    @Option(names = "--sampling-method", defaultValue = "euler_a",
-            description = "ddim, plms, ddpm, euler, euler_a, heun, dpm++2m (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling-method", defaultValue = "euler_a", completionCandidates = SamplerNames.class,
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
     @Option(names = "--scheduler", defaultValue = "discrete",
@@ -134,7 +134,8 @@ final class GenerateCommand implements Runnable {
             description = "Decode in overlapping tiles (bounded memory); default: only above 1024x1024 pixels.")
     Boolean vaeTiling;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print the memory plan and more detail.")
+    @Option(names = {"-v", "--verbose"},
+            description = "Print the memory plan and more detail, and the stack trace of an internal error.")
     boolean verbose;
 
     @Option(names = "--ignore-memory-plan",
@@ -174,9 +175,6 @@ final class GenerateCommand implements Runnable {
         checkSize(init, w, h);
         GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
                 sampler, scheduler, eta, seed, batch, clipSkip, init);
-        // names are checked before the model is loaded, which can take a while
-        dev.ldm4j.sampling.Samplers.byName(sampler);
-        dev.ldm4j.sampling.Scheduler.byName(scheduler);
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);

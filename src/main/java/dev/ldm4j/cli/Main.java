@@ -1,7 +1,9 @@
 package dev.ldm4j.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** The {@code ldm4j} command. */
 @Command(name = "ldm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -14,11 +16,14 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = {"-v", "--verbose"}, description = "Print the stack trace of an internal error (a bug).")
+    boolean verbose;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 bad usage or input. */
+    /** Runs the CLI and returns its exit code: 0 ok, 1 internal error (a bug), 2 bad usage or input. */
     public static int run(String... args) {
         return run(new java.io.PrintWriter(System.err, true), args);
     }
@@ -30,7 +35,12 @@ public final class Main implements Runnable {
 
     /** As {@link #run(String...)} with results going to {@code out}, errors and progress to {@code err}. */
     public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return execute(new Main(), out, err, args);
+    }
+
+    /** Runs {@code command} (the {@code ldm4j} command, or a test's) with the CLI's error handling. */
+    static int execute(Object command, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(command);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new Errors());
@@ -40,7 +50,12 @@ public final class Main implements Runnable {
                     + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return Errors.BAD_INPUT;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (Throwable t) {
+            // an Error (out of memory, stack overflow) passes picocli's handler, which takes Exceptions only
+            return Errors.report(t, err, List.of(args).contains("-v") || List.of(args).contains("--verbose"));
+        }
     }
 
     @Override

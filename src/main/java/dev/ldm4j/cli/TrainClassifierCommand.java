@@ -1,19 +1,19 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetException;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.ClassifierTrainer;
 import dev.ldm4j.nn.Torch;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetException;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j train-classifier}: trains the emoji category classifier that {@code ldm4j eval} judges generated

@@ -1,26 +1,26 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.TagBalance;
+import dev.ldm4j.data.TagDropout;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.sampling.Prediction;
+import dev.ldm4j.train.Autocast;
 import dev.ldm4j.train.DatasetTrainingData;
 import dev.ldm4j.train.DiffusionTrainer;
 import dev.ldm4j.train.LatentDiffusion;
-import dev.ldm4j.train.Precision;
 import dev.ldm4j.train.SampleGrids;
-import dev.ldm4j.train.SdCheckpoint;
 import dev.ldm4j.train.TrainConfig;
 import dev.ldm4j.train.TrainListener;
 import dev.ldm4j.train.TrainingData;
 import dev.ldm4j.train.TrainingRun;
 import dev.ldm4j.train.TrainingState;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.TagBalance;
-import dev.ldm4j.train.data.TagDropout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +28,9 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j train}: latent diffusion training on a folder of captioned images, from scratch (an LDM YAML
@@ -178,8 +178,8 @@ final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        DType saveDType = SdCheckpoint.parseDType(savePrecision);
-        Precision precisionValue = Precision.parse(precision);
+        DType saveDType = Precision.parse(savePrecision, "checkpoint", Precision.values()).dtype();
+        Precision precisionValue = Autocast.parse(precision);
         if (steps <= 0 || saveEvery < 0 || resolution < 0) {
             throw new BadInputException("--steps must be positive, --save-every and --resolution >= 0");
         }

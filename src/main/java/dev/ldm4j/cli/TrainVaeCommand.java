@@ -1,13 +1,13 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetException;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.io.DType;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
-import dev.ldm4j.train.Precision;
-import dev.ldm4j.train.SdCheckpoint;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetException;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
+import dev.ldm4j.train.Autocast;
 import dev.ldm4j.train.vae.AutoencoderSpec;
 import dev.ldm4j.train.vae.AutoencoderState;
 import dev.ldm4j.train.vae.AutoencoderTrainer;
@@ -20,9 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ldm4j train-vae}: trains the KL autoencoder of latent diffusion on a folder of images, from a CompVis
@@ -108,7 +108,7 @@ final class TrainVaeCommand implements Runnable {
         if (threads > 0) {
             torch.set_num_threads(threads);
         }
-        DType saveDType = SdCheckpoint.parseDType(savePrecision);
+        DType saveDType = Precision.parse(savePrecision, "checkpoint", Precision.values()).dtype();
         Path statePath = output.resolve(AutoencoderTrainingRun.STATE);
         AutoencoderTrainer trainer;
         if (resume) {
@@ -132,7 +132,7 @@ final class TrainVaeCommand implements Runnable {
                 s = new AutoencoderSpec(s.vae(), s.loss().withAdaptiveWeight(false), s.baseLearningRate());
             }
             VaeTrainOptions o = VaeTrainOptions.of(s, batchSize, seed)
-                    .withPrecision(Precision.parse(precision)).withFlip(flip).withWeightDecay(weightDecay);
+                    .withPrecision(Autocast.parse(precision)).withFlip(flip).withWeightDecay(weightDecay);
             if (size > 0) {
                 o = o.withImageSize(size);
             }
@@ -156,7 +156,7 @@ final class TrainVaeCommand implements Runnable {
         PrintWriter err = spec.commandLine().getErr();
         err.printf(Locale.ROOT, "train-vae: %d training / %d held-out images at %dx%d, batch %d, lr %.3g, %s%n",
                 split.train().size(), split.heldOut().size(), o.imageSize(), o.imageSize(), o.batchSize(),
-                o.learningRate(), o.precision().label());
+                o.learningRate(), o.precision().cliName());
         AutoencoderTrainingRun run = new AutoencoderTrainingRun(trainer, split.train(), split.heldOut(), output,
                 new AutoencoderTrainingRun.Options(steps, saveEvery, evalEvery, saveDType));
         run.run(new VaeTrainListener() {

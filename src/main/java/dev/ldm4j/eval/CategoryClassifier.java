@@ -2,7 +2,6 @@ package dev.ldm4j.eval;
 
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.Conv2d;
 import dev.ldm4j.nn.GroupNorm;
@@ -75,7 +74,7 @@ public final class CategoryClassifier {
 
     /** Writes the weights (float32) with the class names in the metadata; atomic. */
     public void save(Path file) {
-        SafetensorsWriter.writeTensors(file, parameters, Map.of(CLASSES_KEY, classNames(),
+        Tensors.write(file, parameters, Map.of(CLASSES_KEY, classNames(),
                 "format", "ldm4j emoji category classifier"));
     }
 

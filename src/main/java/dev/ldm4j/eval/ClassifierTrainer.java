@@ -1,10 +1,11 @@
 package dev.ldm4j.eval;
 
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.AdamWOptimizer;
-import dev.ldm4j.train.EpochOrder;
-import dev.ldm4j.train.data.Dataset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -13,8 +14,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Trains the {@link CategoryClassifier} on the captioned images whose caption names a category: AdamW,
@@ -27,7 +28,7 @@ public final class ClassifierTrainer {
     public record Options(int epochs, int batchSize, double lr, double weightDecay, long seed) {
         public Options {
             if (epochs < 1 || batchSize < 1 || !(lr > 0)) {
-                throw new IllegalArgumentException("epochs and batch size must be >= 1 and lr > 0");
+                throw new BadRequestException("epochs and batch size must be >= 1 and lr > 0");
             }
         }
     }
@@ -40,12 +41,12 @@ public final class ClassifierTrainer {
      * Trains a classifier from random weights on {@code data}'s examples with a category; {@code log} gets
      * one line per epoch (loss, training accuracy).
      *
-     * @throws IllegalArgumentException when no example names a category
+     * @throws BadRequestException when no example names a category
      */
     public static CategoryClassifier train(Dataset data, Options o, Consumer<String> log) {
         Labelled l = Labelled.of(data);
         if (l.size() == 0) {
-            throw new IllegalArgumentException("no image of " + data.folder() + " has a caption naming an emoji "
+            throw new BadRequestException("no image of " + data.folder() + " has a caption naming an emoji "
                     + "category (" + EmojiCategory.PEOPLE_AND_BODY.label() + ", ...)");
         }
         if (data.imageSize() != CategoryClassifier.SIZE) {

@@ -1,6 +1,6 @@
 package dev.ldm4j.eval;
 
-import dev.ldm4j.train.data.TagBalance;
+import dev.ldm4j.data.TagBalance;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;

@@ -1,14 +1,14 @@
 package dev.ldm4j.eval;
 
-import dev.ldm4j.io.ImageTensors;
+import dev.ldm4j.data.Split;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.StepListener;
-import dev.ldm4j.train.data.Split;
-import dev.ldm4j.train.vae.VaeLosses;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +38,7 @@ public final class EmojiEval {
                            int promptTags) {
         public Settings {
             if (promptTags < 0) {
-                throw new IllegalArgumentException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
+                throw new BadRequestException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
             }
         }
 
@@ -91,7 +91,7 @@ public final class EmojiEval {
         ClassifierTrainer.Labelled held = ClassifierTrainer.Labelled.of(split.heldOut());
         int n = s.limit() > 0 ? Math.min(s.limit(), held.size()) : held.size();
         if (n < 2) {
-            throw new IllegalArgumentException("the held-out split of " + split.heldOut().folder() + " has " + n
+            throw new BadRequestException("the held-out split of " + split.heldOut().folder() + " has " + n
                     + " images with a category; the evaluation needs at least 2");
         }
         int size = split.heldOut().imageSize();
@@ -185,7 +185,7 @@ public final class EmojiEval {
                 Tensor x = real.narrow(0, from, Math.min(32, n - from));
                 Tensor z = sd.encodeImage(x).mean();
                 Tensor rec = sd.vae().decode(z.to(ScalarType.Float)).to(ScalarType.Float);
-                for (double p : VaeLosses.psnr(x, rec)) {
+                for (double p : ImageTensors.psnr(x, rec)) {
                     sum += p;
                 }
             }

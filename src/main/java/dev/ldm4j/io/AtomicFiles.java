@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
@@ -18,14 +19,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes a file so that readers only ever see the old file or the complete new one: the content goes to a
- * hidden temporary file in the same directory (same file system, so the final rename is atomic), is flushed
- * to disk, then renamed over the target. On any failure the temporary file is removed.
+ * The one way ldm4j writes a file, so that readers only ever see the old file or the complete new one: the
+ * content goes to a hidden temporary file in the same directory (same file system, so the final rename is
+ * atomic), is flushed to disk (fsync: a crash right after the rename must not leave an empty file under the
+ * new name), then renamed over the target. On any failure the temporary file is removed.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     /** What writes the content; it must not close the stream. */
     @FunctionalInterface
-    interface Content {
+    public interface Content {
         void writeTo(OutputStream out) throws IOException;
     }
 
@@ -33,7 +35,19 @@ final class AtomicFiles {
 
     private AtomicFiles() {}
 
-    static void write(Path target, Content content) {
+    /** Writes {@code text} as UTF-8. */
+    public static void writeString(Path target, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        write(target, out -> out.write(bytes));
+    }
+
+    /**
+     * Writes what {@code content} produces.
+     *
+     * @throws OutputFileException when the file cannot be written (the message names it and says why); an
+     *                             unchecked exception of {@code content} is passed on as it is
+     */
+    public static void write(Path target, Content content) {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         if (dir == null || absolute.getFileName() == null) {

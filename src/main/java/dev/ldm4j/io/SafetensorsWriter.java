@@ -4,10 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ldm4j.nn.Tensors;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -17,13 +15,12 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * Writes {@code .safetensors} files: 8-byte little-endian header length, a JSON header padded with spaces to a
- * multiple of 8, then the tensors' raw bytes back to back. The file appears atomically (temporary file in
- * the same directory, then a rename), so a crash or an exception never leaves a half-written file behind.
+ * multiple of 8, then the tensors' raw bytes back to back. The file appears atomically ({@link AtomicFiles}),
+ * so a crash or an exception never leaves a half-written file behind. It deals in bytes only; libtorch
+ * tensors are written through {@code nn.Tensors.write}, which hands their memory to it.
  *
  * <p>The header lists the tensors in the caller's map order; the data section orders them by element size
  * (largest first, otherwise as given) so that every tensor starts at an offset aligned to its element size,
@@ -121,40 +118,6 @@ public final class SafetensorsWriter {
                 copy(tensors.get(name).data(), out);
             }
         });
-    }
-
-    public static void writeTensors(Path path, Map<String, Tensor> tensors) {
-        writeTensors(path, tensors, Map.of());
-    }
-
-    /**
-     * Writes libtorch tensors in their own dtype (F32, F16, BF16, I64, ...; a tensor on another device is
-     * copied to the CPU first).
-     */
-    public static void writeTensors(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        // The CPU copies must stay reachable until the bytes are written: the entries only view their memory.
-        List<Tensor> keepAlive = new ArrayList<>();
-        Map<String, Entry> entries = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            Tensor t = e.getValue();
-            Tensor c = (t.is_cpu() ? t : t.cpu()).contiguous();
-            keepAlive.add(c);
-            DType dtype;
-            try {
-                dtype = Tensors.dtype(Tensors.scalarType(c));
-            } catch (IllegalArgumentException ex) {
-                throw new IllegalArgumentException("tensor '" + e.getKey() + "': " + ex.getMessage(), ex);
-            }
-            long n = c.nbytes();
-            ByteBuffer bytes = n == 0 ? ByteBuffer.allocate(0)
-                    : new BytePointer(c.data_ptr()).capacity(n).limit(n).asByteBuffer();
-            entries.put(e.getKey(), new Entry(dtype, Tensors.shape(c), bytes));
-        }
-        try {
-            write(path, entries, metadata);
-        } finally {
-            Reference.reachabilityFence(keepAlive);
-        }
     }
 
     private static byte[] header(Map<String, Entry> tensors, Map<String, long[]> offsets,

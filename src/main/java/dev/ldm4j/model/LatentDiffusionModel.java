@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.nn.ComputeDevice;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.sampling.NoiseSchedule;
 import dev.ldm4j.sampling.Prediction;
 import dev.ldm4j.unet.UNetModel;

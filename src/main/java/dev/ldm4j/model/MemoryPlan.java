@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.vae.TiledDecode;
 import java.io.IOException;
 import java.nio.file.Files;

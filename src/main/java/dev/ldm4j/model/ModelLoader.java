@@ -5,6 +5,7 @@ import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.ParameterSource;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;

@@ -72,8 +72,13 @@ final class Sd1Architecture extends CompVisArchitecture {
 
     @Override
     public TextEncoder textEncoder(ParameterSource src, ModelConfig c, SafetensorsFile shapes) {
-        ClipTextConfig tc = !c.textModelConfig().isEmpty() || shapes == null
-                ? ClipTextConfig.fromMap(c.textModelConfig()) : ClipTextConfig.detect(shapes, CLIP);
+        ClipTextConfig tc;
+        try {
+            tc = !c.textModelConfig().isEmpty() || shapes == null
+                    ? ClipTextConfig.fromMap(c.textModelConfig()) : ClipTextConfig.detect(shapes, CLIP);
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException("text_model_config: " + e.getMessage());
+        }
         return new ClipTextModel(Weights.of(src, CLIP), tc);
     }
 

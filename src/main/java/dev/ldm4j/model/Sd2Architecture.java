@@ -74,9 +74,16 @@ final class Sd2Architecture extends CompVisArchitecture {
 
     @Override
     public TextEncoder textEncoder(ParameterSource src, ModelConfig c, SafetensorsFile shapes) {
-        OpenClipTextConfig tc = !c.textModelConfig().isEmpty() || shapes == null
-                ? OpenClipTextConfig.fromMap(c.textModelConfig()) : OpenClipTextConfig.detect(shapes, OPENCLIP);
-        return new OpenClipTextModel(Weights.of(src, OPENCLIP), tc, OpenClipLayer.parse(c.textLayer()));
+        OpenClipTextConfig tc;
+        OpenClipLayer layer;
+        try {
+            tc = !c.textModelConfig().isEmpty() || shapes == null
+                    ? OpenClipTextConfig.fromMap(c.textModelConfig()) : OpenClipTextConfig.detect(shapes, OPENCLIP);
+            layer = OpenClipLayer.parse(c.textLayer());
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException("cond_stage_config: " + e.getMessage());
+        }
+        return new OpenClipTextModel(Weights.of(src, OPENCLIP), tc, layer);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ldm4j.nn;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Locale;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -29,7 +30,7 @@ public enum ComputeDevice {
             case "", "auto" -> auto();
             case "cpu" -> CPU;
             case "cuda", "gpu" -> requireCuda();
-            default -> throw new IllegalArgumentException("unknown device '" + name + "' (auto, cpu, cuda)");
+            default -> throw new BadRequestException("unknown device '" + name + "' (auto, cpu, cuda)");
         };
     }
 
@@ -42,16 +43,16 @@ public enum ComputeDevice {
     private static ComputeDevice requireCuda() {
         Torch.load();
         if (!Torch.gpuNatives()) {
-            throw new IllegalArgumentException("this build of ldm4j has the CPU-only libtorch; build it with "
+            throw new BadRequestException("this build of ldm4j has the CPU-only libtorch; build it with "
                     + "./mvnw -Pgpu package (the CUDA natives) to run on a GPU");
         }
         if (!torch.hasCUDA()) {
-            throw new IllegalArgumentException("libtorch's CUDA part did not load: it needs the NVIDIA driver and "
+            throw new BadRequestException("libtorch's CUDA part did not load: it needs the NVIDIA driver and "
                     + "the CUDA 13.1 libraries that Maven does not ship (cuBLAS, cuSPARSE, cuSOLVER, cuDNN 9) on the "
                     + "library path (LD_LIBRARY_PATH)");
         }
         if (!torch.cuda_is_available()) {
-            throw new IllegalArgumentException("no CUDA GPU is visible to libtorch (driver missing, or "
+            throw new BadRequestException("no CUDA GPU is visible to libtorch (driver missing, or "
                     + "CUDA_VISIBLE_DEVICES hides them)");
         }
         return CUDA;

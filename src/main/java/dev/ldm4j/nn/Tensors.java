@@ -2,8 +2,15 @@ package dev.ldm4j.nn;
 
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.io.TensorInfo;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -14,7 +21,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Conversions between libtorch tensors, Java arrays and safetensors entries. */
+/** Conversions between libtorch tensors, Java arrays and safetensors files (read and write). */
 public final class Tensors {
     private Tensors() {}
 
@@ -124,6 +131,41 @@ public final class Tensors {
     /** Reads a tensor converted to float32. */
     public static Tensor readFloat(SafetensorsFile file, String name) {
         return read(file, name, ScalarType.Float);
+    }
+
+    public static void write(Path path, Map<String, Tensor> tensors) {
+        write(path, tensors, Map.of());
+    }
+
+    /**
+     * Writes tensors to a safetensors file in their own dtype (F32, F16, BF16, I64, ...; a tensor on another
+     * device is copied to the CPU first), in map order, with the optional {@code __metadata__} strings. The
+     * file appears atomically (see {@link SafetensorsWriter}).
+     */
+    public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        // The CPU copies must stay reachable until the bytes are written: the entries only view their memory.
+        List<Tensor> keepAlive = new ArrayList<>();
+        Map<String, SafetensorsWriter.Entry> entries = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            Tensor t = e.getValue();
+            Tensor c = (t.is_cpu() ? t : t.cpu()).contiguous();
+            keepAlive.add(c);
+            DType dtype;
+            try {
+                dtype = dtype(scalarType(c));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "': " + ex.getMessage(), ex);
+            }
+            long n = c.nbytes();
+            ByteBuffer bytes = n == 0 ? ByteBuffer.allocate(0)
+                    : new BytePointer(c.data_ptr()).capacity(n).limit(n).asByteBuffer();
+            entries.put(e.getKey(), new SafetensorsWriter.Entry(dtype, shape(c), bytes));
+        }
+        try {
+            SafetensorsWriter.write(path, entries, metadata);
+        } finally {
+            Reference.reachabilityFence(keepAlive);
+        }
     }
 
     public static Tensor fromFloats(float[] data, long... shape) {

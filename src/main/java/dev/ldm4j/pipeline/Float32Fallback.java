@@ -1,9 +1,9 @@
 package dev.ldm4j.pipeline;
 
 import dev.ldm4j.model.LatentDiffusionModel;
-import dev.ldm4j.model.Precision;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Kernels;
+import dev.ldm4j.nn.Precision;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

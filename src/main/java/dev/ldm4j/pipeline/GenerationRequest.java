@@ -1,10 +1,16 @@
 package dev.ldm4j.pipeline;
 
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.sampling.SamplerKind;
+import dev.ldm4j.sampling.Samplers;
+import dev.ldm4j.sampling.Scheduler;
+
 /**
  * One generation request, in the terms a user gives it (stable-diffusion.cpp's spelling of samplers and
  * schedulers). {@code batchSize} images come from one x_T of shape [batchSize, 4, h, w] drawn from {@code seed}.
  * Without {@code init} it is text-to-image ({@link TextToImage}); with one, image-to-image or inpainting
- * ({@link ImageToImage}), and the init image must have the request's size.
+ * ({@link ImageToImage}), and the init image must have the request's size. Every field is checked when the
+ * request is made: a {@link BadRequestException} names what is wrong.
  *
  * @param clipSkip 0 = the model's default layer; k >= 1 = AUTOMATIC1111's CLIP skip k
  * @param init     null for text-to-image
@@ -36,34 +42,39 @@ public record GenerationRequest(
 
     public GenerationRequest {
         if (prompt == null) {
-            throw new IllegalArgumentException("a prompt is required");
+            throw new BadRequestException("a prompt is required");
         }
         negativePrompt = negativePrompt == null ? "" : negativePrompt;
         if (prompt.length() > MAX_PROMPT_CHARS || negativePrompt.length() > MAX_PROMPT_CHARS) {
-            throw new IllegalArgumentException("the " + (prompt.length() > MAX_PROMPT_CHARS ? "" : "negative ")
+            throw new BadRequestException("the " + (prompt.length() > MAX_PROMPT_CHARS ? "" : "negative ")
                     + "prompt has " + Math.max(prompt.length(), negativePrompt.length()) + " characters; at most "
                     + MAX_PROMPT_CHARS + " are allowed");
         }
         if (steps < 1 || steps > MAX_STEPS) {
-            throw new IllegalArgumentException("steps must be in 1.." + MAX_STEPS + ", got " + steps);
+            throw new BadRequestException("steps must be in 1.." + MAX_STEPS + ", got " + steps);
         }
         if (width < 1 || height < 1) {
-            throw new IllegalArgumentException("width and height must be positive, got " + width + "x" + height);
+            throw new BadRequestException("width and height must be positive, got " + width + "x" + height);
         }
         if (!Double.isFinite(cfgScale)) {
-            throw new IllegalArgumentException("cfg scale must be a finite number, got " + cfgScale);
+            throw new BadRequestException("cfg scale must be a finite number, got " + cfgScale);
         }
         if (!Double.isFinite(eta) || eta < 0) {
-            throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+            throw new BadRequestException("eta must be a finite number >= 0, got " + eta);
         }
+        // the names are checked with the rest, before a model is loaded or a step is run for the request
+        if (Samplers.kind(sampler) != SamplerKind.DDIM && eta != 0) {
+            throw new BadRequestException("eta applies to the ddim sampler only, not " + sampler);
+        }
+        Scheduler.byName(scheduler);
         if (batchSize < 1 || batchSize > MAX_BATCH) {
-            throw new IllegalArgumentException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);
+            throw new BadRequestException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);
         }
         if (clipSkip < 0) {
-            throw new IllegalArgumentException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);
+            throw new BadRequestException("clip skip must be >= 1 (or 0 for the model's default), got " + clipSkip);
         }
         if (init != null && (init.image().width() != width || init.image().height() != height)) {
-            throw new IllegalArgumentException("the init image is " + init.image().width() + "x"
+            throw new BadRequestException("the init image is " + init.image().width() + "x"
                     + init.image().height() + " but the requested size is " + width + "x" + height
                     + "; resize the image or ask for its size");
         }

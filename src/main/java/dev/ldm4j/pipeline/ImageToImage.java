@@ -2,8 +2,8 @@ package dev.ldm4j.pipeline;
 
 import static dev.ldm4j.nn.Ops.s;
 
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.sampling.Denoiser;
 import dev.ldm4j.sampling.ModelFn;
 import dev.ldm4j.sampling.Plan;

@@ -1,5 +1,6 @@
 package dev.ldm4j.pipeline;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.RgbImage;
 import java.util.Objects;
@@ -51,10 +52,10 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
         Objects.requireNonNull(encoding, "encoding");
         Objects.requireNonNull(noising, "noising");
         if (!(strength >= 0 && strength <= 1)) {
-            throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
+            throw new BadRequestException("strength must be in [0, 1], got " + strength);
         }
         if (mask != null && (mask.width() != image.width() || mask.height() != image.height())) {
-            throw new IllegalArgumentException("the mask is " + mask.width() + "x" + mask.height()
+            throw new BadRequestException("the mask is " + mask.width() + "x" + mask.height()
                     + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
         }
     }

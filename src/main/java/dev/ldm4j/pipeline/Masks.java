@@ -3,7 +3,7 @@ package dev.ldm4j.pipeline;
 import static dev.ldm4j.nn.Ops.s;
 
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.ImageTensors;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Tensors;
 import org.bytedeco.pytorch.Tensor;

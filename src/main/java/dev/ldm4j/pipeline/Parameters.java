@@ -1,13 +1,11 @@
 package dev.ldm4j.pipeline;
 
+import dev.ldm4j.sampling.SamplerKind;
 import java.util.Locale;
 import java.util.Map;
 
 /** The AUTOMATIC1111 {@code parameters} text that image viewers and web UIs read from a PNG. */
 public final class Parameters {
-    private static final Map<String, String> SAMPLER_LABELS = Map.of(
-            "ddim", "DDIM", "plms", "PLMS", "ddpm", "DDPM", "euler", "Euler", "euler_a", "Euler a",
-            "heun", "Heun", "dpm++2m", "DPM++ 2M");
     private static final Map<String, String> SCHEDULE_LABELS = Map.of("discrete", "Uniform", "karras", "Karras");
 
     private Parameters() {}
@@ -22,7 +20,7 @@ public final class Parameters {
             sb.append("\nNegative prompt: ").append(r.negativePrompt());
         }
         sb.append("\nSteps: ").append(r.steps())
-                .append(", Sampler: ").append(SAMPLER_LABELS.getOrDefault(r.sampler(), r.sampler()))
+                .append(", Sampler: ").append(SamplerKind.find(r.sampler()).map(SamplerKind::a1111Name).orElse(r.sampler()))
                 .append(", Schedule type: ").append(SCHEDULE_LABELS.getOrDefault(r.scheduler(), r.scheduler()))
                 .append(", CFG scale: ").append(number(r.cfgScale()))
                 .append(", Seed: ").append(r.seed())

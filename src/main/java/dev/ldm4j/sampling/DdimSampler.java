@@ -13,7 +13,7 @@ final class DdimSampler extends TimestepSampler {
     private final double eta;
 
     DdimSampler(double eta) {
-        super("ddim");
+        super(SamplerKind.DDIM);
         if (!(eta >= 0)) {
             throw new IllegalArgumentException("eta must be >= 0, got " + eta);
         }

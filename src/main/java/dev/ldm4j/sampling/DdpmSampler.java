@@ -20,7 +20,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class DdpmSampler extends TimestepSampler {
     DdpmSampler() {
-        super("ddpm");
+        super(SamplerKind.DDPM);
     }
 
     @Override

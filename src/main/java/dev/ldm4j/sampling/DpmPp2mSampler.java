@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class DpmPp2mSampler extends SigmaSampler {
     DpmPp2mSampler() {
-        super("dpm++2m");
+        super(SamplerKind.DPMPP_2M);
     }
 
     @Override

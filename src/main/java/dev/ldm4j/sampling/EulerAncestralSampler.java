@@ -13,7 +13,7 @@ final class EulerAncestralSampler extends SigmaSampler {
     private final double eta;
 
     EulerAncestralSampler(double eta) {
-        super("euler_a");
+        super(SamplerKind.EULER_A);
         this.eta = eta;
     }
 

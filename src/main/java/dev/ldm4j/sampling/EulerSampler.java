@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class EulerSampler extends SigmaSampler {
     EulerSampler() {
-        super("euler");
+        super(SamplerKind.EULER);
     }
 
     @Override

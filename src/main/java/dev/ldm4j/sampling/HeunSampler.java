@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class HeunSampler extends SigmaSampler {
     HeunSampler() {
-        super("heun");
+        super(SamplerKind.HEUN);
     }
 
     @Override

@@ -18,8 +18,8 @@ abstract class LoopSampler<P extends Plan> implements Sampler {
     private final String name;
     private final Class<P> planType;
 
-    LoopSampler(String name, Class<P> planType) {
-        this.name = name;
+    LoopSampler(SamplerKind kind, Class<P> planType) {
+        this.name = kind.cliName();
         this.planType = planType;
     }
 

@@ -22,7 +22,7 @@ final class PlmsSampler extends TimestepSampler {
     };
 
     PlmsSampler() {
-        super("plms");
+        super(SamplerKind.PLMS);
     }
 
     @Override

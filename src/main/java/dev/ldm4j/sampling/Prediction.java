@@ -1,5 +1,6 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Locale;
 
 /** What the diffusion model outputs: the noise (eps, SD 1.x) or the velocity v (SD 2.x 768-v models). */
@@ -13,7 +14,7 @@ public enum Prediction {
         return switch (key) {
             case "eps", "epsilon" -> EPS;
             case "v", "v_prediction" -> V;
-            default -> throw new IllegalArgumentException("unknown parameterization '" + name + "'; valid: eps, v");
+            default -> throw new BadRequestException("unknown parameterization '" + name + "'; valid: eps, v");
         };
     }
 }

@@ -20,7 +20,7 @@ public interface Sampler {
     /**
      * The noise levels of a run of {@code steps} steps.
      *
-     * @throws IllegalArgumentException when this sampler does not support the scheduler
+     * @throws dev.ldm4j.io.BadRequestException when this sampler does not support the scheduler
      */
     Plan plan(NoiseSchedule schedule, Scheduler scheduler, int steps);
 

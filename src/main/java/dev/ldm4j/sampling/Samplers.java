@@ -1,14 +1,16 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.io.BadRequestException;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
-/** The samplers by their stable-diffusion.cpp CLI names. */
+/** The samplers by their stable-diffusion.cpp CLI names, as {@link SamplerKind} lists them. */
 public final class Samplers {
-    private static final List<String> NAMES = List.of("ddim", "plms", "ddpm", "euler", "euler_a", "heun", "dpm++2m");
+    private static final List<String> NAMES = Arrays.stream(SamplerKind.values()).map(SamplerKind::cliName).toList();
 
     private Samplers() {}
 
+    /** ddim, plms, ddpm, euler, euler_a, heun, dpm++2m. */
     public static List<String> names() {
         return NAMES;
     }
@@ -16,20 +18,17 @@ public final class Samplers {
     /**
      * ddim (CompVis DDIM, eta 0), plms (CompVis PLMS), ddpm (ancestral DDPM on the DDIM timesteps), euler,
      * euler_a, heun, dpm++2m (k-diffusion).
+     *
+     * @throws BadRequestException for an unknown name (the message lists the valid ones)
      */
     public static Sampler byName(String name) {
-        String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-        return switch (key) {
-            case "ddim" -> new DdimSampler(0.0);
-            case "plms" -> new PlmsSampler();
-            case "ddpm" -> new DdpmSampler();
-            case "euler" -> new EulerSampler();
-            case "euler_a" -> new EulerAncestralSampler(1.0);
-            case "heun" -> new HeunSampler();
-            case "dpm++2m" -> new DpmPp2mSampler();
-            default -> throw new IllegalArgumentException(
-                    "unknown sampler '" + name + "'; valid: " + String.join(", ", NAMES));
-        };
+        return kind(name).create();
+    }
+
+    /** The kind a name names, as {@link #byName} reads it. */
+    public static SamplerKind kind(String name) {
+        return SamplerKind.find(name).orElseThrow(() -> new BadRequestException(
+                "unknown sampler '" + name + "'; valid: " + String.join(", ", NAMES)));
     }
 
     /** CompVis DDIM with a chosen eta (0 deterministic, 1 ancestral). */

@@ -1,5 +1,6 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -34,7 +35,7 @@ public enum Scheduler {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown scheduler '" + name + "'; valid: " + names());
+        throw new BadRequestException("unknown scheduler '" + name + "'; valid: " + names());
     }
 
     public static String names() {

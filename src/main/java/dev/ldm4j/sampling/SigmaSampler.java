@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /** Base of the k-diffusion samplers: they walk {@link Sigmas} from any scheduler. */
 abstract class SigmaSampler extends LoopSampler<Sigmas> {
-    SigmaSampler(String name) {
-        super(name, Sigmas.class);
+    SigmaSampler(SamplerKind kind) {
+        super(kind, Sigmas.class);
     }
 
     @Override

@@ -1,15 +1,17 @@
 package dev.ldm4j.sampling;
 
+import dev.ldm4j.io.BadRequestException;
+
 /** Base of the samplers on integer DDPM timesteps (ddim, plms, ddpm): scheduler "discrete" only. */
 abstract class TimestepSampler extends LoopSampler<Timesteps> {
-    TimestepSampler(String name) {
-        super(name, Timesteps.class);
+    TimestepSampler(SamplerKind kind) {
+        super(kind, Timesteps.class);
     }
 
     @Override
     public Timesteps plan(NoiseSchedule schedule, Scheduler scheduler, int steps) {
         if (scheduler != Scheduler.DISCRETE) {
-            throw new IllegalArgumentException("sampler " + name() + " supports only scheduler "
+            throw new BadRequestException("sampler " + name() + " supports only scheduler "
                     + Scheduler.DISCRETE.cliName() + ", got " + scheduler.cliName());
         }
         return Timesteps.uniform(schedule.size(), steps);

@@ -2,6 +2,7 @@ package dev.ldm4j.sampling;
 
 import static dev.ldm4j.nn.Ops.s;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
 
@@ -31,7 +32,7 @@ public record Timesteps(int[] values) implements Plan {
      */
     public static Timesteps uniform(int size, int steps) {
         if (steps < 1 || steps > size) {
-            throw new IllegalArgumentException("steps must be in [1, " + size + "], got " + steps);
+            throw new BadRequestException("steps must be in [1, " + size + "], got " + steps);
         }
         int stride = size / steps;
         int count = 0;

@@ -1,5 +1,6 @@
 package dev.ldm4j.text;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.LayerNorm;
 import dev.ldm4j.nn.Weights;
 import java.util.ArrayList;
@@ -115,7 +116,7 @@ public final class ClipTextModel implements TextEncoder {
 
     private static int checkClipSkip(int clipSkip, ClipTextConfig config) {
         if (clipSkip < 1 || clipSkip > config.numHiddenLayers()) {
-            throw new IllegalArgumentException("clip skip must be in 1.." + config.numHiddenLayers() + ", got "
+            throw new BadRequestException("clip skip must be in 1.." + config.numHiddenLayers() + ", got "
                     + clipSkip);
         }
         return clipSkip;

@@ -1,5 +1,6 @@
 package dev.ldm4j.text;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Embedding;
 import dev.ldm4j.nn.LayerNorm;
 import dev.ldm4j.nn.Weights;
@@ -82,7 +83,7 @@ public final class OpenClipTextModel implements TextEncoder {
     @Override
     public Tensor encode(Tensor inputIds, int layerFromEnd) {
         if (layerFromEnd < 1 || layerFromEnd > config.layers()) {
-            throw new IllegalArgumentException("clip skip must be in 1.." + config.layers() + ", got " + layerFromEnd);
+            throw new BadRequestException("clip skip must be in 1.." + config.layers() + ", got " + layerFromEnd);
         }
         return run(inputIds, layerFromEnd - 1);
     }

@@ -1,5 +1,8 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.nn.Precision;
+import java.util.List;
 import org.bytedeco.pytorch.Context;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -16,21 +19,27 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * self-attention), while the math path (which upcasts to float32 for its reductions) takes 3 ms. The backward
  * kernel is fixed by the forward, so the switch only needs to span the forward. It is a process-wide libtorch
  * setting: an inference running in another thread at the same moment would take the math path too.
+ *
+ * <p>This is what a training {@link Precision} means: the arithmetic of the forward and backward passes, never
+ * the dtype of the weights (master weights, optimizer moments and EMA are float32 whatever it is).
  */
 public final class Autocast implements AutoCloseable {
+    /** The precisions training offers: fp32 (no autocast) and bf16 (libtorch's CPU autocast). */
+    public static final List<Precision> PRECISIONS = List.of(Precision.FP32, Precision.BF16);
+
     private final boolean enabled;
     private final boolean wasEnabled;
     private final ScalarType previousDtype;
     private final boolean flashWasEnabled;
 
-    private Autocast(boolean enabled) {
-        this.enabled = enabled;
+    private Autocast(Precision precision) {
+        this.enabled = requireTraining(precision) != Precision.FP32;
         this.wasEnabled = torch.is_autocast_enabled(DeviceType.CPU);
         this.previousDtype = torch.get_autocast_dtype(DeviceType.CPU);
         Context context = torch.globalContext();
         this.flashWasEnabled = context.userEnabledFlashSDP();
         if (enabled) {
-            torch.set_autocast_dtype(DeviceType.CPU, ScalarType.BFloat16);
+            torch.set_autocast_dtype(DeviceType.CPU, precision.scalarType());
             torch.set_autocast_enabled(DeviceType.CPU, true);
             context.setSDPUseFlash(false);
         }
@@ -38,7 +47,21 @@ public final class Autocast implements AutoCloseable {
 
     /** Autocast to bfloat16 when {@code precision} asks for it, else nothing. */
     public static Autocast of(Precision precision) {
-        return new Autocast(precision == Precision.BF16);
+        return new Autocast(precision);
+    }
+
+    /** A training precision by name: fp32 or bf16 (see {@link Precision#parse(String)} for the spellings). */
+    public static Precision parse(String name) {
+        return Precision.parse(name, "training", PRECISIONS.toArray(Precision[]::new));
+    }
+
+    /** {@code precision} when training offers it (checked where a training config is made). */
+    public static Precision requireTraining(Precision precision) {
+        if (precision == null || !PRECISIONS.contains(precision)) {
+            throw new BadRequestException("training precision must be fp32 or bf16, got "
+                    + (precision == null ? null : precision.cliName()));
+        }
+        return precision;
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.ldm4j.train;
 
-import dev.ldm4j.train.data.Batches;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.Example;
-import dev.ldm4j.train.data.TagDropout;
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.data.TagDropout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -20,7 +20,7 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class DatasetTrainingData implements TrainingData {
     private final Dataset dataset;
-    private final Batches order;
+    private final EpochOrder order;
     private final long seed;
     private final TagDropout tagDropout;
 
@@ -31,7 +31,7 @@ public final class DatasetTrainingData implements TrainingData {
     /** With captions shortened by {@code tagDropout}, its coins seeded by (seed, stream position). */
     public DatasetTrainingData(Dataset dataset, long seed, TagDropout tagDropout) {
         this.dataset = dataset;
-        this.order = dataset.batches(1, false, seed);
+        this.order = new EpochOrder(dataset.size(), seed);
         this.seed = seed;
         this.tagDropout = tagDropout;
     }
@@ -42,7 +42,7 @@ public final class DatasetTrainingData implements TrainingData {
     }
 
     @Override
-    public ImageBatch batch(long index, int batchSize) {
+    public Batch batch(long index, int batchSize) {
         List<Tensor> images = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         List<String> keys = new ArrayList<>();
@@ -50,14 +50,12 @@ public final class DatasetTrainingData implements TrainingData {
         for (int k = 0; k < batchSize; k++) {
             long p = index * batchSize + k;
             long epoch = p / n;
-            int i = order.order(epoch)[(int) (p % n)];
-            Example e = dataset.get(i, epoch);
-            images.add(e.image());
-            captions.add(tagDropout.apply(e.caption(), new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p)));
-            keys.add(dataset.name(i) + (dataset.flipped(i, epoch) ? "#flipped" : ""));
+            int i = order.at(p);
+            images.add(dataset.get(i, epoch).image());
+            captions.add(tagDropout.apply(dataset.caption(i), new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p)));
+            keys.add(dataset.key(i, epoch));
         }
         Tensor stacked = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
-        return new ImageBatch(stacked, captions, keys);
+        return new Batch(stacked, captions, keys);
     }
-
 }

@@ -1,5 +1,8 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.vae.Posterior;
@@ -89,7 +92,7 @@ public final class DiffusionTrainer {
      *
      * @return the new scale factor
      */
-    public double scaleLatentsByStd(ImageBatch batch) {
+    public double scaleLatentsByStd(Batch batch) {
         if (step != 0) {
             throw new IllegalStateException("the latent scale can only be set before the first step");
         }
@@ -107,7 +110,7 @@ public final class DiffusionTrainer {
     }
 
     /** One optimisation step on {@code batch}. */
-    public StepResult step(ImageBatch batch) {
+    public StepResult step(Batch batch) {
         if (InferenceMode.is_enabled()) {
             throw new IllegalStateException("training cannot run under InferenceMode");
         }
@@ -175,7 +178,7 @@ public final class DiffusionTrainer {
     }
 
     /** An unscaled latent sample of the frozen autoencoder's posterior, noise from the training generator. */
-    private Tensor posteriorSample(ImageBatch batch) {
+    private Tensor posteriorSample(Batch batch) {
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor moments;
             if (cache != null && batch.keys() != null) {
@@ -218,7 +221,7 @@ public final class DiffusionTrainer {
         optimizer.restore(adamSteps, expAvg, expAvgSq);
         if (ema != null) {
             if (emaShadow.isEmpty()) {
-                throw new IllegalArgumentException("the training state has no EMA weights but EMA is on");
+                throw new BadRequestException("the training state has no EMA weights but EMA is on");
             }
             ema.restore(emaUpdates, emaShadow);
         }

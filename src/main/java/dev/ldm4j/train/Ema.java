@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.Tensors;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,23 +1,22 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
+import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.data.Example;
 import dev.ldm4j.nn.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
-/** Training examples held in memory, visited in a seeded {@link EpochOrder}. */
+/**
+ * Training examples held in memory, visited in a seeded {@link EpochOrder}; each example's name is its key in
+ * the latent cache.
+ */
 public final class InMemoryData implements TrainingData {
-    /**
-     * @param key     names the image's pixels (for the latent cache)
-     * @param caption the caption ("" for none)
-     * @param image   float32 [3, N, N] in [-1, 1]
-     */
-    public record Example(String key, String caption, Tensor image) {}
-
     private final List<Example> examples;
     private final EpochOrder order;
     private final long[] shape;
@@ -31,11 +30,11 @@ public final class InMemoryData implements TrainingData {
         for (Example e : this.examples) {
             long[] s = Tensors.shape(e.image());
             if (s.length != 3 || s[0] != 3 || !Arrays.equals(s, shape)) {
-                throw new IllegalArgumentException("example '" + e.key() + "' has shape " + Arrays.toString(s)
+                throw new IllegalArgumentException("example '" + e.name() + "' has shape " + Arrays.toString(s)
                         + "; every image must be [3, H, W] of one size, " + Arrays.toString(shape));
             }
             if (Tensors.scalarType(e.image()) != ScalarType.Float) {
-                throw new IllegalArgumentException("example '" + e.key() + "' is not float32");
+                throw new IllegalArgumentException("example '" + e.name() + "' is not float32");
             }
             // the examples outlive whatever scope the caller built them in
             e.image().retainReference();
@@ -54,7 +53,7 @@ public final class InMemoryData implements TrainingData {
     }
 
     @Override
-    public synchronized ImageBatch batch(long index, int batchSize) {
+    public Batch batch(long index, int batchSize) {
         int[] idx = order.batch(index, batchSize);
         List<Tensor> images = new ArrayList<>(batchSize);
         List<String> captions = new ArrayList<>(batchSize);
@@ -63,9 +62,9 @@ public final class InMemoryData implements TrainingData {
             Example e = examples.get(i);
             images.add(e.image());
             captions.add(e.caption());
-            keys.add(e.key());
+            keys.add(e.name());
         }
         Tensor stacked = torch.stack(new TensorVector(images.toArray(Tensor[]::new)), 0);
-        return new ImageBatch(stacked, captions, keys);
+        return new Batch(stacked, captions, keys);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.vae.AutoencoderKL;
 import java.util.HashMap;
@@ -16,7 +17,7 @@ final class LatentCache {
     private final Map<String, Tensor> moments = new HashMap<>();
 
     /** quant_conv(encoder(images)) [B, 2 * embed_dim, h, w] of the batch, from the cache where possible. */
-    Tensor moments(ImageBatch batch, AutoencoderKL vae) {
+    Tensor moments(Batch batch, AutoencoderKL vae) {
         Tensor[] rows = new Tensor[batch.size()];
         try (NoGradGuard g = new NoGradGuard()) {
             for (int i = 0; i < rows.length; i++) {

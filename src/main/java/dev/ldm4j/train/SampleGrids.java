@@ -1,12 +1,12 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.io.ImageGrid;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.ImageTensors;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;

@@ -1,11 +1,10 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.DType;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.Tensors;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -21,17 +20,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class SdCheckpoint {
     private SdCheckpoint() {}
 
-    /** The storage type of the exported weights: fp32, fp16 or bf16. */
-    public static DType parseDType(String name) {
-        return switch (name.trim().toLowerCase(Locale.ROOT)) {
-            case "fp32", "float32" -> DType.F32;
-            case "fp16", "float16", "half" -> DType.F16;
-            case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new IllegalArgumentException("unknown checkpoint precision '" + name
-                    + "'; valid: fp32, fp16, bf16");
-        };
-    }
-
     /** Writes the YAML first, then the weights (in {@code dtype}), so a model file never lacks its config. */
     public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype) {
         write(model, yaml, trainer, dtype, 0);
@@ -40,7 +28,7 @@ public final class SdCheckpoint {
     /** As {@link #write(Path, Path, DiffusionTrainer, DType)}, recording the training image size (0 = none). */
     public static void write(Path model, Path yaml, DiffusionTrainer trainer, DType dtype, int imageSize) {
         LatentDiffusion m = trainer.model();
-        AtomicText.write(yaml, LdmYaml.of(m, imageSize));
+        AtomicFiles.writeString(yaml, LdmYaml.of(m, imageSize));
         ScalarType st = Tensors.scalarType(dtype);
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Map<String, Tensor> out = new LinkedHashMap<>();
@@ -50,7 +38,7 @@ public final class SdCheckpoint {
             meta.put("format", "pt");
             meta.put("ldm4j.trainer.steps", Long.toString(trainer.steps()));
             meta.put("ldm4j.trainer.weights", trainer.ema() != null ? "ema" : "raw");
-            SafetensorsWriter.writeTensors(model, out, meta);
+            Tensors.write(model, out, meta);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.OutputFileException;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -38,7 +39,7 @@ public final class StepCsv implements AutoCloseable {
                     }
                 }
             }
-            AtomicText.write(path, String.join("\n", kept) + "\n");
+            AtomicFiles.writeString(path, String.join("\n", kept) + "\n");
             out = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw failure(e);

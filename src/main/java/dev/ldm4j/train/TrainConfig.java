@@ -1,5 +1,8 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.nn.Precision;
+
 /**
  * The hyper-parameters of a latent diffusion training run (what the model is, and whether it predicts eps or
  * v, lives in its {@link dev.ldm4j.model.ModelConfig}).
@@ -19,9 +22,10 @@ package dev.ldm4j.train;
  * @param captionDropout  probability that a caption is replaced by the empty caption (classifier-free guidance)
  * @param minSnrGamma     min-SNR-gamma loss weighting (Hang et al. 2023); 0 = unweighted
  * @param seed            seed of the torch CPU generator behind timesteps, noise, posterior samples and dropout
- * @param precision       arithmetic of the forward and backward passes
- * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by {@link ImageBatch#keys})
- *                        instead of encoding it every time it is seen
+ * @param precision       arithmetic of the forward and backward passes: fp32, or bf16 autocast over float32
+ *                        master weights ({@link Autocast})
+ * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by
+ *                        {@link dev.ldm4j.data.Batch#keys}) instead of encoding it every time it is seen
  */
 public record TrainConfig(
         int batchSize,
@@ -42,35 +46,36 @@ public record TrainConfig(
 
     public TrainConfig {
         if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+            throw new BadRequestException("batch size must be positive, got " + batchSize);
         }
         if (!(learningRate > 0)) {
-            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+            throw new BadRequestException("learning rate must be positive, got " + learningRate);
         }
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("AdamW betas must be in [0, 1), got " + beta1 + ", " + beta2);
+            throw new BadRequestException("AdamW betas must be in [0, 1), got " + beta1 + ", " + beta2);
         }
         if (!(adamEps > 0) || !(weightDecay >= 0)) {
-            throw new IllegalArgumentException("AdamW eps must be positive and weight decay >= 0");
+            throw new BadRequestException("AdamW eps must be positive and weight decay >= 0");
         }
         if (warmupSteps < 0) {
-            throw new IllegalArgumentException("warmup steps must be >= 0, got " + warmupSteps);
+            throw new BadRequestException("warmup steps must be >= 0, got " + warmupSteps);
         }
         if (!(maxGradNorm >= 0)) {
-            throw new IllegalArgumentException("max gradient norm must be >= 0 (0 = off), got " + maxGradNorm);
+            throw new BadRequestException("max gradient norm must be >= 0 (0 = off), got " + maxGradNorm);
         }
         if (!(emaDecay >= 0 && emaDecay < 1)) {
-            throw new IllegalArgumentException("EMA decay must be in [0, 1) (0 = off), got " + emaDecay);
+            throw new BadRequestException("EMA decay must be in [0, 1) (0 = off), got " + emaDecay);
         }
         if (!(captionDropout >= 0 && captionDropout <= 1)) {
-            throw new IllegalArgumentException("caption dropout must be in [0, 1], got " + captionDropout);
+            throw new BadRequestException("caption dropout must be in [0, 1], got " + captionDropout);
         }
         if (!(minSnrGamma >= 0)) {
-            throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
+            throw new BadRequestException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
         }
         if (precision == null) {
-            throw new IllegalArgumentException("precision is required");
+            throw new BadRequestException("precision is required");
         }
+        Autocast.requireTraining(precision);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Batch;
+
 /**
  * Where the training images come from: a fixed order of batches, fixed by the source's own seed, that can be
  * entered at any batch number. A step of training consumes batch number {@code step}, so a resumed run asks
@@ -14,5 +16,5 @@ public interface TrainingData {
      * Batch number {@code index} (0-based) of {@code batchSize} examples; the same arguments give the same
      * batch every time. Batches run on across epoch ends (there is no short last batch).
      */
-    ImageBatch batch(long index, int batchSize);
+    Batch batch(long index, int batchSize);
 }

@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +36,10 @@ public final class TrainingRun {
 
         public Options {
             if (steps <= 0) {
-                throw new IllegalArgumentException("steps must be positive, got " + steps);
+                throw new BadRequestException("steps must be positive, got " + steps);
             }
             if (saveEvery < 0) {
-                throw new IllegalArgumentException("save interval must be >= 0, got " + saveEvery);
+                throw new BadRequestException("save interval must be >= 0, got " + saveEvery);
             }
         }
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.nn.Tensors;
 import java.io.IOException;
@@ -53,7 +52,7 @@ public final class TrainingState {
             meta.put("text_trainable", Boolean.toString(m.textTrainable()));
             meta.put("model_config", LdmYaml.of(m));
             meta.put("train_config", JSON.writeValueAsString(trainer.config()));
-            SafetensorsWriter.writeTensors(path, out, meta);
+            Tensors.write(path, out, meta);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the training config", e);
         }

@@ -97,10 +97,13 @@ class CliTest {
             {"-W", "8192", "-H", "8192"},
             {"--steps", "ten"},
             {"--device", "tpu"},
+            {"--eta", "0.5", "--sampling-method", "euler"},
+            {"--sampling-method", "ddim", "--scheduler", "karras"},
+            {"--precision", "fp8"},
         };
         for (String[] c : cases) {
             Run r = cli(tinyArgs(out, c));
-            assertTrue(r.code() != 0, Arrays.toString(c) + " should fail");
+            assertEquals(2, r.code(), Arrays.toString(c) + " should fail with exit 2 (the user's mistake): " + r.err());
             assertTrue(r.err().startsWith("ldm4j: error: "), Arrays.toString(c) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), Arrays.toString(c) + ": " + r.err());
         }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiCategory;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Ops;
 import java.nio.file.Files;
 import java.nio.file.Path;

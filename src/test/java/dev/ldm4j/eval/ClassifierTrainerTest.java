@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Torch;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.data.DatasetOptions;
+import dev.ldm4j.data.Split;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
-import dev.ldm4j.train.data.Dataset;
-import dev.ldm4j.train.data.DatasetOptions;
-import dev.ldm4j.train.data.Split;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

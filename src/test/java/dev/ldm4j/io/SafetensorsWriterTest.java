@@ -89,7 +89,7 @@ class SafetensorsWriterTest {
         in.put("i64", Tensors.fromLongs(new long[] {-1, 0, 1L << 50, 42}, 2, 2));
         in.put("scalar", Tensors.fromFloats(new float[] {0.18215f}));
         Path p = dir.resolve("torch.safetensors");
-        SafetensorsWriter.writeTensors(p, in, Map.of("format", "pt"));
+        Tensors.write(p, in, Map.of("format", "pt"));
 
         try (SafetensorsFile f = SafetensorsFile.open(p)) {
             assertEquals(List.copyOf(in.keySet()), List.copyOf(f.keys()));

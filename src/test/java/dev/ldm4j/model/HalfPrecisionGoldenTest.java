@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Weights;
 import dev.ldm4j.pipeline.GenerationRequest;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.nn.Precision;
 import org.junit.jupiter.api.Test;
 
 class MemoryPlanTest {

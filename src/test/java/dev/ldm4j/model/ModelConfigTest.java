@@ -135,7 +135,7 @@ class ModelConfigTest {
             c.architecture().assemble(random, c, null);
             assertTrue(random.taken().containsKey(Architecture.UNET + "input_blocks.4.1.transformer_blocks.1.attn2.to_k.weight"));
             assertFalse(random.taken().containsKey(Architecture.UNET + "input_blocks.1.1.transformer_blocks.1.attn2.to_k.weight"));
-            dev.ldm4j.io.SafetensorsWriter.writeTensors(ckpt, random.taken());
+            dev.ldm4j.nn.Tensors.write(ckpt, random.taken());
         }
         try (SafetensorsFile f = SafetensorsFile.open(ckpt)) {
             // the middle block follows the last level: 1 block

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.vae.TaesdFiles;
 import java.io.IOException;
@@ -41,7 +40,7 @@ class ModelLoaderTest {
                     vae.put(k.substring("first_stage_model.".length()), Tensors.read(ckpt, k));
                 }
             }
-            SafetensorsWriter.writeTensors(vaeFile, vae);
+            Tensors.write(vaeFile, vae);
         }
         LatentDiffusionModel sd = load(vaeFile, null);
         try (SafetensorsFile cf = Fixtures.open(CASE); InferenceMode g = new InferenceMode()) {
@@ -59,7 +58,7 @@ class ModelLoaderTest {
                 all.put(k, Tensors.read(ckpt, k));
             }
             change.accept(all);
-            SafetensorsWriter.writeTensors(out, all);
+            Tensors.write(out, all);
         }
         return out;
     }
@@ -106,7 +105,7 @@ class ModelLoaderTest {
     void badFilesNameTheFile(@TempDir Path dir) throws IOException {
         Path notVae = dir.resolve("text.safetensors");
         try (SafetensorsFile ckpt = Fixtures.open("sd1-tiny/model.safetensors")) {
-            SafetensorsWriter.writeTensors(notVae, Map.of("foo", Tensors.read(ckpt, "alphas_cumprod")));
+            Tensors.write(notVae, Map.of("foo", Tensors.read(ckpt, "alphas_cumprod")));
         }
         ModelFileException e = assertThrows(ModelFileException.class, () -> load(notVae, null));
         assertTrue(e.getMessage().contains(notVae.toString()), e.getMessage());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.ldm4j.io.BadRequestException;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -18,7 +19,7 @@ class ComputeDeviceTest {
         assertEquals(ComputeDevice.CPU, ComputeDevice.parse(" CPU "));
         assertEquals(ComputeDevice.auto(), ComputeDevice.parse("auto"));
         assertEquals(ComputeDevice.auto(), ComputeDevice.parse(null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ComputeDevice.parse("tpu"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> ComputeDevice.parse("tpu"));
         assertTrue(e.getMessage().contains("auto, cpu, cuda"), e.getMessage());
     }
 
@@ -26,7 +27,7 @@ class ComputeDeviceTest {
     void cudaOnTheCpuBuildSaysHowToGetIt() {
         Torch.load();
         assumeFalse(torch.cuda_is_available(), "a GPU is visible here");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ComputeDevice.parse("cuda"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> ComputeDevice.parse("cuda"));
         String expected = !Torch.gpuNatives() ? "-Pgpu" : torch.hasCUDA() ? "no CUDA GPU" : "LD_LIBRARY_PATH";
         assertTrue(e.getMessage().contains(expected), e.getMessage());
         assertEquals(ComputeDevice.CPU, ComputeDevice.auto());

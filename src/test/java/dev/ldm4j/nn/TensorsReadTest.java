@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -40,7 +39,7 @@ class TensorsReadTest {
                 // values from tiny to large, so that every conversion rounds somewhere
                 stored.put(t.name(), torch.randn(5, 7, 3).mul(Ops.s(300)).exp().mul(torch.randn(5, 7, 3)).to(t));
             }
-            SafetensorsWriter.writeTensors(file, stored);
+            Tensors.write(file, stored);
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 for (ScalarType from : TYPES) {
                     for (ScalarType to : TYPES) {

@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.model.Precision;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;
@@ -34,7 +33,7 @@ class Float32FallbackTest {
                 Tensor t = Tensors.read(f, k);
                 all.put(k, k.equals("model.diffusion_model.out.2.bias") ? t.add(new Scalar(1e5)) : t);
             }
-            SafetensorsWriter.writeTensors(model, all);
+            Tensors.write(model, all);
         }
         Path config = Fixtures.path("sd1-tiny/config.yaml");
         LatentDiffusionModel half = ModelLoader.load(new ModelLoader.Options(model, config, null, null,

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.GrayImage;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
@@ -15,6 +14,7 @@ import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.unet.Conditioning;

@@ -4,12 +4,12 @@ import static dev.ldm4j.Fixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
-import dev.ldm4j.io.ImageTensors;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.SeededNoise;
 import dev.ldm4j.sampling.StepListener;

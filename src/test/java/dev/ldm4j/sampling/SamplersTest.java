@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Golden.Recorder;
 import java.util.Arrays;
@@ -28,14 +29,27 @@ class SamplersTest {
             assertEquals(name, Samplers.byName(name).name());
         }
         assertEquals("dpm++2m", Samplers.byName(" DPM++2M ").name());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Samplers.byName("lms"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> Samplers.byName("lms"));
         assertTrue(e.getMessage().contains("ddim, plms, ddpm, euler, euler_a, heun, dpm++2m"), e.getMessage());
+    }
+
+    @Test
+    void everyKindMakesItsSamplerUnderItsNames() {
+        for (SamplerKind k : SamplerKind.values()) {
+            assertEquals(k.cliName(), k.create().name());
+            assertEquals(k, SamplerKind.find(" " + k.cliName().toUpperCase(java.util.Locale.ROOT)).orElseThrow());
+        }
+        assertEquals(Arrays.stream(SamplerKind.values()).map(SamplerKind::cliName).toList(), Samplers.names());
+        assertEquals("Euler a", SamplerKind.EULER_A.a1111Name());
+        assertEquals("DPM++ 2M", SamplerKind.DPMPP_2M.a1111Name());
+        assertTrue(SamplerKind.find("lms").isEmpty());
+        assertTrue(SamplerKind.find(null).isEmpty());
     }
 
     @Test
     void compVisSamplersNeedTheDiscreteScheduler() {
         for (String name : new String[] {"ddim", "plms", "ddpm"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            BadRequestException e = assertThrows(BadRequestException.class,
                     () -> Samplers.byName(name).plan(SD, Scheduler.KARRAS, 10));
             assertTrue(e.getMessage().contains("discrete"), e.getMessage());
         }
@@ -182,6 +196,6 @@ class SamplersTest {
     void predictionNames() {
         assertEquals(Prediction.EPS, Prediction.byName("eps"));
         assertEquals(Prediction.V, Prediction.byName("v"));
-        assertThrows(IllegalArgumentException.class, () -> Prediction.byName("x0"));
+        assertThrows(BadRequestException.class, () -> Prediction.byName("x0"));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.Tensors;
 import org.junit.jupiter.api.Test;
 
@@ -75,8 +76,8 @@ class SchedulerTest {
         // CompVis would index timestep 1000 here; it is left out
         assertArrayEquals(new int[] {667, 334, 1}, Timesteps.uniform(1000, 3).values());
         assertArrayEquals(new int[] {1}, Timesteps.uniform(1000, 1).values());
-        assertThrows(IllegalArgumentException.class, () -> Timesteps.uniform(1000, 0));
-        assertThrows(IllegalArgumentException.class, () -> Timesteps.uniform(1000, 1001));
+        assertThrows(BadRequestException.class, () -> Timesteps.uniform(1000, 0));
+        assertThrows(BadRequestException.class, () -> Timesteps.uniform(1000, 1001));
         assertArrayEquals(new int[] {501, 401, 301, 201, 101, 1}, Timesteps.uniform(1000, 10).from(4).values());
     }
 
@@ -85,7 +86,7 @@ class SchedulerTest {
         assertEquals(Scheduler.DISCRETE, Scheduler.byName("discrete"));
         assertEquals(Scheduler.KARRAS, Scheduler.byName("Karras"));
         assertEquals(Scheduler.EXPONENTIAL, Scheduler.byName("exponential"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scheduler.byName("ays"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> Scheduler.byName("ays"));
         assertTrue(e.getMessage().contains("discrete, karras, exponential"), e.getMessage());
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.Tensors;
@@ -101,7 +102,7 @@ class ClipTextModelTest {
         assertThrows(IllegalArgumentException.class, () -> model.encode(Tensors.fromLongs(new long[3], 3)));
         assertThrows(IllegalArgumentException.class, () -> model.encode(Tensors.fromFloats(new float[3], 1, 3)));
         Tensor ok = Tensors.fromLongs(new long[3], 1, 3);
-        assertThrows(IllegalArgumentException.class, () -> model.encode(ok, 0));
-        assertThrows(IllegalArgumentException.class, () -> model.encode(ok, 3));
+        assertThrows(BadRequestException.class, () -> model.encode(ok, 0));
+        assertThrows(BadRequestException.class, () -> model.encode(ok, 3));
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.sampling.Prediction;
 import dev.ldm4j.text.ClipTextConfig;

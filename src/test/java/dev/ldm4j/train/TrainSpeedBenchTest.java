@@ -1,6 +1,7 @@
 package dev.ldm4j.train;
 
 import dev.ldm4j.model.ModelConfig;
+import dev.ldm4j.nn.Precision;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package dev.ldm4j.train;
 
+import dev.ldm4j.data.Example;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.nn.Tensors;
 import java.net.URISyntaxException;
@@ -31,8 +32,8 @@ final class TrainTestData {
      * {@code n} images of {@code size} x {@code size}: a coloured square on a white ground, its place and colour
      * varying with the index, captioned "a COLOUR square".
      */
-    static List<InMemoryData.Example> squares(int n, int size) {
-        List<InMemoryData.Example> out = new ArrayList<>();
+    static List<Example> squares(int n, int size) {
+        List<Example> out = new ArrayList<>();
         int side = size / 2;
         for (int i = 0; i < n; i++) {
             float[] c = COLORS[i % COLORS.length];
@@ -47,7 +48,7 @@ final class TrainTestData {
                     }
                 }
             }
-            out.add(new InMemoryData.Example("square-" + i, "a " + NAMES[i % NAMES.length] + " square",
+            out.add(new Example("square-" + i, "a " + NAMES[i % NAMES.length] + " square",
                     Tensors.fromFloats(px, 3, size, size)));
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,24 +36,24 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
     public AutoencoderSpec {
         check(vae);
         if (!(baseLearningRate > 0)) {
-            throw new IllegalArgumentException("base_learning_rate must be positive, got " + baseLearningRate);
+            throw new BadRequestException("base_learning_rate must be positive, got " + baseLearningRate);
         }
     }
 
-    /** Reads and checks an autoencoder YAML; every problem is an {@link IllegalArgumentException} naming the file. */
+    /** Reads and checks an autoencoder YAML; every problem is a {@link BadRequestException} naming the file. */
     public static AutoencoderSpec read(Path yaml) {
         String text;
         try {
             text = Files.readString(yaml);
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(yaml + ": no such config file");
+            throw new BadRequestException(yaml + ": no such config file");
         } catch (IOException e) {
-            throw new IllegalArgumentException(yaml + ": cannot read config (" + e.getMessage() + ")");
+            throw new BadRequestException(yaml + ": cannot read config (" + e.getMessage() + ")");
         }
         try {
             return parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(yaml + ": " + e.getMessage(), e);
+        } catch (BadRequestException e) {
+            throw new BadRequestException(yaml + ": " + e.getMessage(), e);
         }
     }
 
@@ -62,15 +63,15 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
         try {
             doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
         } catch (YAMLException e) {
-            throw new IllegalArgumentException("not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new BadRequestException("not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         if (!(doc instanceof Map<?, ?> root)) {
-            throw new IllegalArgumentException("not an autoencoder config (no 'model' section)");
+            throw new BadRequestException("not an autoencoder config (no 'model' section)");
         }
         Map<?, ?> model = map(root, "model");
         Object target = model.get("target");
         if (target != null && !target.toString().endsWith("AutoencoderKL")) {
-            throw new IllegalArgumentException("model target '" + target
+            throw new BadRequestException("model target '" + target
                     + "' is not a KL autoencoder (expected ldm.models.autoencoder.AutoencoderKL)");
         }
         double baseLr = number(model, "base_learning_rate", 4.5e-6);
@@ -78,7 +79,13 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
         int embedDim = (int) number(params, "embed_dim", Double.NaN);
         @SuppressWarnings("unchecked")
         Map<String, ?> dd = (Map<String, ?>) map(params, "ddconfig");
-        VaeConfig vae = VaeConfig.fromDdconfig(dd, embedDim, 1.0);
+        VaeConfig vae;
+        try {
+            vae = VaeConfig.fromDdconfig(dd, embedDim, 1.0);
+        } catch (IllegalArgumentException e) {
+            // VaeConfig checks a checkpoint's config as well as this file's: here it is the user's file
+            throw new BadRequestException(e.getMessage(), e);
+        }
         Map<?, ?> lossParams = Map.of();
         Object lossConfig = params.get("lossconfig");
         if (lossConfig instanceof Map<?, ?> lc && lc.get("params") instanceof Map<?, ?> lp) {
@@ -144,23 +151,23 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
     public void checkImageSize(int size) {
         int f = vae.downscaleFactor();
         if (size < f || size % f != 0) {
-            throw new IllegalArgumentException("image size " + size + " is not a multiple of the autoencoder's "
+            throw new BadRequestException("image size " + size + " is not a multiple of the autoencoder's "
                     + "downscale factor " + f + " (ch_mult " + Arrays.toString(vae.chMult()) + ")");
         }
         if (loss.discFactor() > 0 && PatchDiscriminator.patchesPerSide(size, loss.discLayers()) < 1) {
-            throw new IllegalArgumentException("image size " + size + " is too small for a discriminator of "
+            throw new BadRequestException("image size " + size + " is too small for a discriminator of "
                     + loss.discLayers() + " layers (disc_num_layers): use fewer layers or larger images");
         }
     }
 
     private static void check(VaeConfig c) {
         if (c.inChannels() != 3 || c.outCh() != 3) {
-            throw new IllegalArgumentException("ddconfig in_channels and out_ch must be 3 (RGB images), got "
+            throw new BadRequestException("ddconfig in_channels and out_ch must be 3 (RGB images), got "
                     + c.inChannels() + " and " + c.outCh());
         }
         for (int i = 0; i < c.levels(); i++) {
             if (c.channels(i) % NORM_GROUPS != 0) {
-                throw new IllegalArgumentException("ddconfig ch " + c.ch() + " x ch_mult " + Arrays.toString(c.chMult())
+                throw new BadRequestException("ddconfig ch " + c.ch() + " x ch_mult " + Arrays.toString(c.chMult())
                         + " gives " + c.channels(i) + " channels at level " + i + ": every level needs a multiple of "
                         + NORM_GROUPS + " (the autoencoder's GroupNorm groups)");
             }
@@ -174,7 +181,7 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
     private static Map<?, ?> map(Map<?, ?> m, String key) {
         Object v = m.get(key);
         if (!(v instanceof Map<?, ?> r)) {
-            throw new IllegalArgumentException("'" + key + "' is missing or not a map");
+            throw new BadRequestException("'" + key + "' is missing or not a map");
         }
         return r;
     }
@@ -183,7 +190,7 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
         Object v = m.get(key);
         if (v == null) {
             if (Double.isNaN(dflt)) {
-                throw new IllegalArgumentException("missing '" + key + "'");
+                throw new BadRequestException("missing '" + key + "'");
             }
             return dflt;
         }
@@ -194,7 +201,7 @@ public record AutoencoderSpec(VaeConfig vae, LossConfig loss, double baseLearnin
         try {
             return Double.parseDouble(v.toString());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + key + "' is not a number: " + v);
+            throw new BadRequestException("'" + key + "' is not a number: " + v);
         }
     }
 

@@ -2,13 +2,12 @@ package dev.ldm4j.train.vae;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.nn.CheckpointSource;
 import dev.ldm4j.nn.Tensors;
-import dev.ldm4j.train.AtomicText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,14 +38,14 @@ public final class AutoencoderState {
 
     /** Writes the YAML, then the autoencoder's weights in {@code dtype} under {@code first_stage_model.}. */
     public static void export(Path model, Path yaml, AutoencoderTrainer trainer, DType dtype) {
-        AtomicText.write(yaml, trainer.spec().toYaml());
+        AtomicFiles.writeString(yaml, trainer.spec().toYaml());
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             trainer.vaeParameters().forEach((k, t) -> out.put(k, t.detach().to(Tensors.scalarType(dtype))));
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put("ldm4j.vae_trainer.steps", Long.toString(trainer.steps()));
-            SafetensorsWriter.writeTensors(model, out, meta);
+            Tensors.write(model, out, meta);
         }
     }
 
@@ -67,7 +66,7 @@ public final class AutoencoderState {
             meta.put("adam_disc_steps", Long.toString(trainer.discOptimizer().steps()));
             meta.put("autoencoder_config", trainer.spec().toYaml());
             meta.put("train_options", JSON.writeValueAsString(trainer.options()));
-            SafetensorsWriter.writeTensors(path, out, meta);
+            Tensors.write(path, out, meta);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the training options", e);
         }

@@ -1,12 +1,12 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.nn.AdamWOptimizer;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.ParameterSource;
 import dev.ldm4j.nn.RandomSource;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.nn.Weights;
-import dev.ldm4j.train.AdamWOptimizer;
 import dev.ldm4j.train.Autocast;
 import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.Posterior;

@@ -1,9 +1,11 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.data.Batches;
+import dev.ldm4j.data.Dataset;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.OutputFileException;
-import dev.ldm4j.train.data.Batches;
-import dev.ldm4j.train.data.Dataset;
+import dev.ldm4j.nn.ImageTensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,10 +42,10 @@ public final class AutoencoderTrainingRun {
     public record Options(long steps, int saveEvery, int evalEvery, DType saveDType) {
         public Options {
             if (steps <= 0) {
-                throw new IllegalArgumentException("steps must be positive, got " + steps);
+                throw new BadRequestException("steps must be positive, got " + steps);
             }
             if (saveEvery < 0 || evalEvery < 0) {
-                throw new IllegalArgumentException("save and eval intervals must be >= 0");
+                throw new BadRequestException("save and eval intervals must be >= 0");
             }
         }
     }
@@ -151,7 +153,7 @@ public final class AutoencoderTrainingRun {
                     images.add(data.get(i).image());
                 }
                 Tensor x = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
-                for (double p : VaeLosses.psnr(x, trainer.reconstruct(x))) {
+                for (double p : ImageTensors.psnr(x, trainer.reconstruct(x))) {
                     sum += p;
                 }
             }

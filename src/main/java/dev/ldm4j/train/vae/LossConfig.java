@@ -1,5 +1,6 @@
 package dev.ldm4j.train.vae;
 
+import dev.ldm4j.io.BadRequestException;
 import java.util.Locale;
 
 /**
@@ -22,15 +23,15 @@ public record LossConfig(double klWeight, long discStart, double discWeight, dou
                          int discChannels, String discLoss, boolean adaptiveWeight) {
     public LossConfig {
         if (!(klWeight >= 0) || !(discWeight >= 0) || !(discFactor >= 0)) {
-            throw new IllegalArgumentException("lossconfig: kl_weight, disc_weight and disc_factor must be >= 0");
+            throw new BadRequestException("lossconfig: kl_weight, disc_weight and disc_factor must be >= 0");
         }
         if (discLayers < 1 || discChannels < 1) {
-            throw new IllegalArgumentException("lossconfig: disc_num_layers and disc_ndf must be positive, got "
+            throw new BadRequestException("lossconfig: disc_num_layers and disc_ndf must be positive, got "
                     + discLayers + " and " + discChannels);
         }
         discLoss = discLoss.toLowerCase(Locale.ROOT);
         if (!discLoss.equals("hinge") && !discLoss.equals("vanilla")) {
-            throw new IllegalArgumentException("lossconfig: disc_loss must be hinge or vanilla, got " + discLoss);
+            throw new BadRequestException("lossconfig: disc_loss must be hinge or vanilla, got " + discLoss);
         }
     }
 

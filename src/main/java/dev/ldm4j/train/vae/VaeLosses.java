@@ -1,16 +1,14 @@
 package dev.ldm4j.train.vae;
 
 import dev.ldm4j.nn.Ops;
-import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.vae.Posterior;
-import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The terms of the autoencoder objective and the PSNR it is judged by. Reductions follow latent diffusion's
- * autoencoder loss: per-example sums, averaged over the batch (so the KL weight of its configs, 1e-6, means
- * the same here); the adversarial terms are means over the logit map.
+ * The terms of the autoencoder objective (the PSNR it is judged by is {@link dev.ldm4j.nn.ImageTensors#psnr}).
+ * Reductions follow latent diffusion's autoencoder loss: per-example sums, averaged over the batch (so the KL
+ * weight of its configs, 1e-6, means the same here); the adversarial terms are means over the logit map.
  */
 public final class VaeLosses {
     private VaeLosses() {}
@@ -48,24 +46,5 @@ public final class VaeLosses {
     /** The generator's adversarial loss: -mean(D(xrec)). */
     public static Tensor generator(Tensor fakeLogits) {
         return fakeLogits.mean().neg();
-    }
-
-    /**
-     * Peak signal-to-noise ratio of each reconstruction, in dB, on images in [-1, 1] taken to [0, 1] (peak 1);
-     * the reconstruction is clamped to the valid range first, as a saved image would be.
-     *
-     * @return B values; +Infinity for an exact reconstruction
-     */
-    public static double[] psnr(Tensor x, Tensor xrec) {
-        Tensor clamped = xrec.clamp(new ScalarOptional(Ops.s(-1)), new ScalarOptional(Ops.s(1)));
-        // (x - xrec) / 2 is the error in [0, 1] units
-        Tensor mse = x.sub(clamped).mul(Ops.s(0.5)).pow(Ops.s(2)).flatten(1, -1).mean(new long[] {1}, false,
-                new org.bytedeco.pytorch.ScalarTypeOptional());
-        float[] m = Tensors.toFloats(mse.contiguous());
-        double[] out = new double[m.length];
-        for (int i = 0; i < m.length; i++) {
-            out[i] = m[i] == 0 ? Double.POSITIVE_INFINITY : -10 * Math.log10(m[i]);
-        }
-        return out;
     }
 }

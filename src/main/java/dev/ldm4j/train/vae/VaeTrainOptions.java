@@ -1,6 +1,8 @@
 package dev.ldm4j.train.vae;
 
-import dev.ldm4j.train.Precision;
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.nn.Precision;
+import dev.ldm4j.train.Autocast;
 
 /**
  * How an autoencoder run trains (what the YAML does not say). The optimiser is AdamW with the reference's
@@ -9,7 +11,8 @@ import dev.ldm4j.train.Precision;
  * @param batchSize    images per step
  * @param learningRate the rate of both optimisers (the reference: base_learning_rate x batch size)
  * @param seed         seeds the initial weights, the posterior noise, the batch order and the flips
- * @param precision    fp32, or bf16 autocast for the forward passes (float32 weights and optimiser state)
+ * @param precision    fp32, or bf16 autocast for the forward passes (float32 weights and optimiser state; see
+ *                     {@link Autocast})
  * @param flip         random horizontal flips of the training images
  * @param imageSize    side of the square training images (kept so that a resumed run reads the same pixels)
  */
@@ -17,17 +20,15 @@ public record VaeTrainOptions(int batchSize, double learningRate, long seed, Pre
                               double beta2, double weightDecay, boolean flip, int imageSize) {
     public VaeTrainOptions {
         if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+            throw new BadRequestException("batch size must be positive, got " + batchSize);
         }
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
+            throw new BadRequestException("learning rate must be positive, got " + learningRate);
         }
         if (imageSize <= 0) {
-            throw new IllegalArgumentException("image size must be positive, got " + imageSize);
+            throw new BadRequestException("image size must be positive, got " + imageSize);
         }
-        if (precision == null) {
-            precision = Precision.FP32;
-        }
+        precision = Autocast.requireTraining(precision == null ? Precision.FP32 : precision);
     }
 
     /**

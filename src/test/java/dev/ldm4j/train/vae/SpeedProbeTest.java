@@ -1,6 +1,6 @@
 package dev.ldm4j.train.vae;
 
-import dev.ldm4j.train.Precision;
+import dev.ldm4j.nn.Precision;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

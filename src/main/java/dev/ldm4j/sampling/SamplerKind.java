@@ -1,0 +1,59 @@
+package dev.ldm4j.sampling;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Every sampler ldm4j has, the one place its names live: the stable-diffusion.cpp CLI name (what requests,
+ * {@code --sampling-method} and {@link Sampler#name()} use), the AUTOMATIC1111 name (what the PNG
+ * {@code parameters} text says), and how to make one. The order is the order of {@link Samplers#names()}.
+ */
+public enum SamplerKind {
+    /** CompVis DDIM, eta 0. */
+    DDIM("ddim", "DDIM", () -> new DdimSampler(0.0)),
+    /** CompVis PLMS. */
+    PLMS("plms", "PLMS", PlmsSampler::new),
+    /** Ancestral DDPM on the DDIM timesteps. */
+    DDPM("ddpm", "DDPM", DdpmSampler::new),
+    /** k-diffusion sample_euler. */
+    EULER("euler", "Euler", EulerSampler::new),
+    /** k-diffusion sample_euler_ancestral, eta 1. */
+    EULER_A("euler_a", "Euler a", () -> new EulerAncestralSampler(1.0)),
+    /** k-diffusion sample_heun. */
+    HEUN("heun", "Heun", HeunSampler::new),
+    /** k-diffusion sample_dpmpp_2m. */
+    DPMPP_2M("dpm++2m", "DPM++ 2M", DpmPp2mSampler::new);
+
+    private final String cliName;
+    private final String a1111Name;
+    private final Supplier<Sampler> factory;
+
+    SamplerKind(String cliName, String a1111Name, Supplier<Sampler> factory) {
+        this.cliName = cliName;
+        this.a1111Name = a1111Name;
+        this.factory = factory;
+    }
+
+    /** The stable-diffusion.cpp CLI name: ddim, euler_a, dpm++2m, ... */
+    public String cliName() {
+        return cliName;
+    }
+
+    /** The name AUTOMATIC1111 writes in its {@code parameters} text: DDIM, Euler a, DPM++ 2M, ... */
+    public String a1111Name() {
+        return a1111Name;
+    }
+
+    /** A new sampler of this kind with its default settings. */
+    public Sampler create() {
+        return factory.get();
+    }
+
+    /** The kind a CLI name names (case and surrounding blanks ignored), if any. */
+    public static Optional<SamplerKind> find(String name) {
+        String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        return Arrays.stream(values()).filter(k -> k.cliName.equals(key)).findFirst();
+    }
+}

@@ -1,7 +1,0 @@
-package dev.ldm4j.train.data;
-
-/**
- * A dataset cut into a training part and a held-out evaluation part (see {@link HeldOut} for the rule).
- * Both are views of the same dataset: they share its cached images.
- */
-public record Split(Dataset train, Dataset heldOut) {}
