@@ -16,12 +16,4 @@ final class BadInputException extends BadRequestException {
             throw new BadInputException("--device: " + e.getMessage());
         }
     }
-
-    /** Checked before long work starts: the folder an output file goes into must exist. */
-    static void requireParentDirectory(java.nio.file.Path file) {
-        java.nio.file.Path dir = file.toAbsolutePath().getParent();
-        if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
-            throw new BadInputException("cannot write " + file + ": directory " + dir + " does not exist");
-        }
-    }
 }

@@ -49,7 +49,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--repeat", defaultValue = "3", description = "Timed runs per stage after one warm-up (default 3).")
     int repeat;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "Intra-op threads; -1 = all the cores the JVM sees.")
+    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
 
     @Option(names = "--json", description = "Print the figures as one JSON object instead of a table.")
@@ -91,9 +91,7 @@ final class BenchCommand implements Runnable {
             throw new BadInputException("--repeat must be at least 1");
         }
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
         if (writeCheckpoint != null) {
             writeRandomCheckpoint(writeCheckpoint);
             return;

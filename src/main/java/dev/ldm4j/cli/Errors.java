@@ -29,22 +29,40 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     static int report(Throwable e, PrintWriter err, boolean verbose) {
         boolean debug = System.getenv("LDM4J_DEBUG") != null;
         if (userError(e)) {
-            err.println("ldm4j: error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            err.println("ldm4j: error: " + capped(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             if (debug) {
                 e.printStackTrace(err);
             }
             err.flush();
             return BAD_INPUT;
         }
+        if (e instanceof OutOfMemoryError) {
+            err.println("ldm4j: error: out of memory (" + e.getMessage() + "); give the JVM more (-Xmx in "
+                    + "LDM4J_JAVA_OPTS) or ask for less (a smaller -W/-H or -b, --precision bf16, --vae-tiling)");
+            if (verbose || debug) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return FAILURE;
+        }
         // a native error's message goes on with libtorch's own backtrace: its first line says what happened
         String message = e.getMessage() == null ? "" : e.getMessage().strip().lines().findFirst().orElse("");
-        err.println("ldm4j: internal error: " + e.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message)
+        err.println("ldm4j: internal error: " + e.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + capped(message))
                 + (verbose || debug ? "" : " (-v shows the stack trace)"));
         if (verbose || debug) {
             e.printStackTrace(err);
         }
         err.flush();
         return FAILURE;
+    }
+
+    /** Longest message shown: a message that echoes a user's 10 MB value must not flood the terminal. */
+    static final int MAX_MESSAGE = 400;
+
+    static String capped(String message) {
+        String line = message.strip().replace('\n', ' ');
+        return line.length() <= MAX_MESSAGE ? line
+                : line.substring(0, MAX_MESSAGE) + "... (" + (line.length() - MAX_MESSAGE) + " more characters)";
     }
 
     static boolean userError(Throwable e) {

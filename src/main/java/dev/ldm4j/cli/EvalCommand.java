@@ -88,7 +88,7 @@ final class EvalCommand implements Runnable {
     @Option(names = "--grid", paramLabel = "FILE", description = "Also write the generated images as one PNG grid.")
     Path grid;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
+    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
 
     @Override
@@ -101,9 +101,7 @@ final class EvalCommand implements Runnable {
         Samplers.byName(sampler);
         Scheduler.byName(scheduler);
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
         CategoryClassifier judge = CategoryClassifier.load(c);
         Split split;
         try {

@@ -1,5 +1,6 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
@@ -21,7 +22,6 @@ import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.InitImage;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.vae.TiledDecode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -54,13 +54,18 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--taesd", paramLabel = "FILE", description = "Decode with this TAESD decoder (fast, approximate).")
     Path taesd;
 
-    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt.")
+    @Option(names = {"-p", "--prompt"}, required = true,
+            description = "The prompt, at most " + GenerationRequest.MAX_PROMPT_CHARS + " characters (AUTOMATIC1111's "
+                    + "syntax: (word:1.2), [word], BREAK).")
     String prompt;
 
-    @Option(names = {"-n", "--negative-prompt"}, defaultValue = "", description = "The negative prompt.")
+    @Option(names = {"-n", "--negative-prompt"}, defaultValue = "",
+            description = "The negative prompt, at most " + GenerationRequest.MAX_PROMPT_CHARS + " characters.")
     String negativePrompt;
 
-    @Option(names = "--steps", defaultValue = "20", description = "Sampling steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "20",
+            description = "Sampling steps, 1.." + GenerationRequest.MAX_STEPS + " (ddim, plms, ddpm: at most the "
+                    + "model's 1000 timesteps; default ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--cfg-scale", defaultValue = "7.0",
@@ -114,7 +119,8 @@ final class GenerateCommand implements Runnable {
     String noising;
 
     @Option(names = {"-b", "--batch-count"}, defaultValue = "1",
-            description = "Images per run, from one x_T [b, 4, H/8, W/8] (default ${DEFAULT-VALUE}).")
+            description = "Images per run, 1.." + GenerationRequest.MAX_BATCH + ", from one x_T [b, 4, H/8, W/8] "
+                    + "(default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = {"-o", "--output"}, defaultValue = "output.png",
@@ -142,7 +148,7 @@ final class GenerateCommand implements Runnable {
             description = "Run even when the memory plan says the run will not fit in the available memory.")
     boolean ignoreMemoryPlan;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
+    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
@@ -156,14 +162,15 @@ final class GenerateCommand implements Runnable {
     @Override
     public void run() {
         if (model == null) {
-            model = DefaultModel.model();
-            if (!Files.isRegularFile(model)) {
-                throw new BadInputException("no model given (-m) and ldm4j's default model is missing: " + model
-                        + " (it ships in the ldm4j repository under " + DefaultModel.MODEL + ")");
-            }
+            model = DefaultModel.resolve();
+        }
+        if (batch < 1 || batch > GenerationRequest.MAX_BATCH) {
+            // checked before the batch's file names are made (2^31 of them would not fit in memory)
+            throw new BadInputException("batch count must be in 1.." + GenerationRequest.MAX_BATCH + ", got " + batch);
         }
         List<Path> outputs = outputPaths(output, batch);
-        outputs.forEach(BadInputException::requireParentDirectory);
+        // before any work: a run of minutes must not end in "permission denied", nor replace /dev/null
+        outputs.forEach(AtomicFiles::checkWritable);
         if (seed == -1) {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
@@ -185,9 +192,7 @@ final class GenerateCommand implements Runnable {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
         if (verbose) {
             System.err.printf("CPU: %s; %d threads (-t), oneDNN %s%n", CpuFeatures.describe(),
                     torch.get_num_threads(), Kernels.oneDnnEnabled() ? "on, each kernel checked "

@@ -43,6 +43,8 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(command);
         cl.setOut(out);
         cl.setErr(err);
+        // a prompt is text: "-p @notes.txt" must not become the file's content, nor inject options from it
+        cl.setExpandAtFiles(false);
         cl.setExecutionExceptionHandler(new Errors());
         // a mistyped flag or value: one line and where to look, not the whole usage text
         cl.setParameterExceptionHandler((ex, a) -> {

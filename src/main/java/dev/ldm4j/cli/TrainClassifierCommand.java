@@ -46,16 +46,14 @@ final class TrainClassifierCommand implements Runnable {
     @Option(names = {"-s", "--seed"}, defaultValue = "0", description = "Default ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads (0 = libtorch's default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = Threads.HELP)
     int threads;
 
     @Override
     public void run() {
-        BadInputException.requireParentDirectory(output);
+        dev.ldm4j.io.AtomicFiles.checkWritable(output);
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
         Split split;
         try {
             split = Dataset.open(data, DatasetOptions.of(CategoryClassifier.SIZE).withFlip(true).withSeed(seed)).split();

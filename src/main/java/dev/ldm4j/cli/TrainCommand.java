@@ -173,7 +173,7 @@ final class TrainCommand implements Runnable {
             description = "Off a terminal: one progress line per this many steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
-    @Option(paramLabel = "N", names = {"-t", "--threads"}, defaultValue = "-1", description = "CPU threads; -1 = all cores.")
+    @Option(paramLabel = "N", names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
 
     @Override
@@ -213,9 +213,7 @@ final class TrainCommand implements Runnable {
             }
         }
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
 
         DiffusionTrainer trainer;
         if (resume) {

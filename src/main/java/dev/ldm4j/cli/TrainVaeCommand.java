@@ -99,15 +99,13 @@ final class TrainVaeCommand implements Runnable {
     @Option(names = "--log-every", defaultValue = "10", description = "Progress line every N steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "CPU threads (0 = libtorch's default).")
+    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = Threads.HELP)
     int threads;
 
     @Override
     public void run() {
         Torch.load();
-        if (threads > 0) {
-            torch.set_num_threads(threads);
-        }
+        Threads.apply(threads);
         DType saveDType = Precision.parse(savePrecision, "checkpoint", Precision.values()).dtype();
         Path statePath = output.resolve(AutoencoderTrainingRun.STATE);
         AutoencoderTrainer trainer;

@@ -14,6 +14,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +36,56 @@ public final class AtomicFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(AtomicFiles.class);
 
+    /** Temporary files being written now, removed by a shutdown hook when SIGINT or SIGTERM ends the JVM. */
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> IN_FLIGHT.forEach(AtomicFiles::deleteQuietly),
+                "ldm4j-temporary-files"));
+    }
+
     private AtomicFiles() {}
+
+    /**
+     * Checks, before long work, that {@code target} can be written: its directory exists and takes new files
+     * (a file is created there and removed, which also finds a read-only file system), and the target is
+     * absent or a regular file (never a directory, a device such as /dev/null, a FIFO or a socket, which the
+     * rename would replace).
+     *
+     * @throws OutputFileException naming the file and the reason
+     */
+    public static void checkWritable(Path target) {
+        Path absolute = target.toAbsolutePath();
+        Path dir = checkTarget(target, absolute);
+        Path probe = dir.resolve(tempName(absolute.getFileName().toString()));
+        try {
+            Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        } catch (IOException e) {
+            throw new OutputFileException("cannot write " + target + ": " + reason(e, dir), e);
+        } finally {
+            deleteQuietly(probe);
+        }
+    }
+
+    /** The target's directory, after the checks that need no writing. */
+    private static Path checkTarget(Path target, Path absolute) {
+        Path dir = absolute.getParent();
+        if (dir == null || absolute.getFileName() == null) {
+            throw new OutputFileException("cannot write " + target + ": not a file path", null);
+        }
+        if (Files.isDirectory(absolute)) {
+            throw new OutputFileException("cannot write " + target + ": it is a directory", null);
+        }
+        if (Files.exists(absolute) && !Files.isRegularFile(absolute)) {
+            throw new OutputFileException("cannot write " + target + ": it is not a regular file (a device, FIFO or "
+                    + "socket), which ldm4j does not replace", null);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new OutputFileException("cannot write " + target + ": directory " + dir
+                    + (Files.exists(dir) ? " is not a directory" : " does not exist"), null);
+        }
+        return dir;
+    }
 
     /** Writes {@code text} as UTF-8. */
     public static void writeString(Path target, String text) {
@@ -49,19 +101,10 @@ public final class AtomicFiles {
      */
     public static void write(Path target, Content content) {
         Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (dir == null || absolute.getFileName() == null) {
-            throw new OutputFileException("cannot write " + target + ": not a file path", null);
-        }
-        if (Files.isDirectory(absolute)) {
-            throw new OutputFileException("cannot write " + target + ": it is a directory", null);
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new OutputFileException("cannot write " + target + ": directory " + dir
-                    + (Files.exists(dir) ? " is not a directory" : " does not exist"), null);
-        }
+        Path dir = checkTarget(target, absolute);
         Path tmp = dir.resolve(tempName(absolute.getFileName().toString()));
         boolean done = false;
+        IN_FLIGHT.add(tmp);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
@@ -69,6 +112,7 @@ public final class AtomicFiles {
                 out.flush();
                 ch.force(true);
             }
+            keepPermissions(absolute, tmp);
             try {
                 Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -82,6 +126,14 @@ public final class AtomicFiles {
             if (!done) {
                 deleteQuietly(tmp);
             }
+            IN_FLIGHT.remove(tmp);
+        }
+    }
+
+    /** An overwritten file keeps its mode (a 600 file stays private), as writing it in place would. */
+    private static void keepPermissions(Path target, Path tmp) throws IOException {
+        if (Files.isRegularFile(target) && Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
         }
     }
 
@@ -101,7 +153,14 @@ public final class AtomicFiles {
         if (e instanceof FileSystemException f && f.getReason() != null) {
             return f.getReason();
         }
-        return e.getMessage() != null ? e.getMessage() : e.toString();
+        // encoders wrap the real cause ("I/O error writing PNG file!" around "No space left on device")
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String why = root instanceof FileSystemException f && f.getReason() != null ? f.getReason() : root.getMessage();
+        String outer = e.getMessage() != null ? e.getMessage() : e.toString();
+        return root == e || why == null ? outer : outer + " (" + why + ")";
     }
 
     private static void deleteQuietly(Path tmp) {

@@ -11,7 +11,6 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -331,19 +330,9 @@ public final class Images {
     }
 
     private static Decoded open(Path path, boolean pixels) {
-        if (Files.isDirectory(path)) {
-            throw new ImageFileException(path + ": is a directory, not an image");
-        }
-        if (!Files.exists(path)) {
-            throw new ImageFileException(path + ": no such file");
-        }
-        if (!Files.isRegularFile(path)) {
-            // a FIFO without a writer would block the open forever; a pipe cannot be read twice
-            throw new ImageFileException(path + ": not a regular file (a pipe or a device); give the image as a file");
-        }
-        if (!Files.isReadable(path)) {
-            throw new ImageFileException(path + ": cannot open (permission denied)");
-        }
+        InputFiles.problem(path).ifPresent(why -> {
+            throw new ImageFileException(path + ": " + (why.equals("is a directory") ? "is a directory, not an image" : why));
+        });
         try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
             if (in == null) {
                 throw new ImageFileException(path + ": cannot open");

@@ -14,7 +14,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -58,13 +57,10 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
-        if (Files.isDirectory(path)) {
-            throw new ModelFileException(path + ": is a directory, not a safetensors file");
-        }
-        if (Files.exists(path) && !Files.isRegularFile(path)) {
-            // a FIFO without a writer would block the open forever, and the file is mapped, not streamed
-            throw new ModelFileException(path + ": not a regular file (a pipe or a device); give the model as a file");
-        }
+        InputFiles.problem(path).ifPresent(why -> {
+            throw new ModelFileException(path + ": "
+                    + (why.equals("is a directory") ? "is a directory, not a safetensors file" : why));
+        });
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);

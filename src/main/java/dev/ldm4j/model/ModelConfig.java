@@ -1,5 +1,6 @@
 package dev.ldm4j.model;
 
+import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
@@ -87,11 +88,9 @@ public record ModelConfig(
     }
 
     public static ModelConfig fromYaml(Path path) {
-        if (Files.exists(path) && !Files.isRegularFile(path)) {
-            // a FIFO without a writer would block the open forever; a pipe cannot be read twice
-            throw new UnsupportedModelException(path + ": not a regular file (a pipe or a device); give the config "
-                    + "as a file");
-        }
+        InputFiles.problem(path).ifPresent(why -> {
+            throw new UnsupportedModelException(path + ": " + (why.equals("no such file") ? "no such config file" : why));
+        });
         Map<String, Object> root;
         try (Reader r = Files.newBufferedReader(path)) {
             Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);

@@ -1,5 +1,6 @@
 package dev.ldm4j.model;
 
+import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
@@ -18,7 +19,6 @@ import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.TaesdDecoder;
 import dev.ldm4j.vae.TaesdFiles;
 import dev.ldm4j.vae.VaeConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -116,9 +116,9 @@ public final class ModelLoader {
         CompletableFuture<ClipTokenizer> tokenizer = CompletableFuture.supplyAsync(ClipTokenizer::load);
         Torch.load();
         long t0 = System.nanoTime();
-        if (!Files.isRegularFile(o.model())) {
-            throw new ModelFileException(o.model() + (Files.exists(o.model()) ? ": not a regular file" : ": no such file"));
-        }
+        InputFiles.problem(o.model()).ifPresent(why -> {
+            throw new ModelFileException(o.model() + ": " + why);
+        });
         ModelWeights weights = new ModelWeights();
         try (SafetensorsFile f = SafetensorsFile.open(o.model());
              InferenceMode guard = new InferenceMode()) {

@@ -34,4 +34,21 @@ class AtomicFilesTest {
         OutputFileException e = assertThrows(OutputFileException.class, () -> AtomicFiles.writeString(p, "x"));
         assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("does not exist"), e.getMessage());
     }
+
+    @Test
+    void aWriteErrorNamesItsCauseAndLeavesNoFile() {
+        // what ImageIO's PNG writer throws when the disk is full: its own words around the real cause
+        Path p = dir.resolve("out.png");
+        OutputFileException e = assertThrows(OutputFileException.class, () -> AtomicFiles.write(p, out -> {
+            throw new javax.imageio.IIOException("I/O error writing PNG file!",
+                    new IOException("No space left on device"));
+        }));
+        assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+        assertTrue(Files.notExists(p));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(0, files.count());
+        } catch (IOException x) {
+            throw new AssertionError(x);
+        }
+    }
 }
