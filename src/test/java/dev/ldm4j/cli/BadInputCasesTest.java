@@ -253,6 +253,12 @@ class BadInputCasesTest {
         Path sub = Files.createDirectories(dir.resolve("sub"));
         refused(CliTest.cli(CliTest.tinyArgs(sub, "--steps", "1")), "it is a directory");
         Files.delete(sub);
+        // a directory that takes no new files even for root (sysfs): found by the probe, before the model loads
+        if (Files.isDirectory(Path.of("/sys/kernel"))) {
+            CliTest.Run sys = CliTest.cli(CliTest.tinyArgs(Path.of("/sys/kernel/out.png"), "--steps", "1"));
+            assertEquals(2, sys.code(), sys.err());
+            assertTrue(sys.err().contains("cannot write /sys/kernel/out.png"), sys.err());
+        }
         if (!"root".equals(System.getProperty("user.name"))) {
             Path locked = Files.createDirectories(dir.resolve("locked"));
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
