@@ -149,6 +149,8 @@ public final class ModelLoader {
             } finally {
                 weights.add(file.taken());
                 weights.add(vaeFile.taken());
+                weights.add(src.taken());
+                weights.add(vaeSrc.taken());
             }
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
             NoiseSchedule schedule = schedule(f, config);
@@ -212,10 +214,12 @@ public final class ModelLoader {
         return AutoencoderKL.withLazyEncoder(Weights.of(vaeSrc, Architecture.VAE), c.vae(), () -> {
             try (SafetensorsFile again = SafetensorsFile.open(path); InferenceMode guard = new InferenceMode()) {
                 CheckpointSource file = new CheckpointSource(again, o.vaePrecision().scalarType(), device);
+                ParameterSource patchedFile = patched(file, c, o);
                 try {
-                    return AutoencoderKL.EncoderPart.of(Weights.of(patched(file, c, o), Architecture.VAE), c.vae());
+                    return AutoencoderKL.EncoderPart.of(Weights.of(patchedFile, Architecture.VAE), c.vae());
                 } finally {
                     weights.add(file.taken());
+                    weights.add(patchedFile.taken());
                 }
             }
         });

@@ -1,8 +1,9 @@
 package dev.ldm4j.model;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -12,7 +13,8 @@ import org.bytedeco.pytorch.Tensor;
  * bytes, which is why a closed model refuses to run.
  */
 final class ModelWeights {
-    private final List<Tensor> tensors = new ArrayList<>();
+    /** By identity: a patch that passes a tensor on hands out the same object as the file's source. */
+    private final Set<Tensor> tensors = Collections.newSetFromMap(new IdentityHashMap<>());
 
     synchronized void add(Map<String, Tensor> taken) {
         tensors.addAll(taken.values());

@@ -119,45 +119,23 @@ class ModelLoaderTest {
         assertTrue(e3.getMessage().contains("not a Stable Diffusion checkpoint"), e3.getMessage());
     }
 
-    /** A patch that hands every parameter on unchanged but keeps its own handle to each. */
-    private static final class Recorder implements ParameterPatch {
-        final Map<String, Tensor> seen = new LinkedHashMap<>();
-
-        @Override
-        public dev.ldm4j.nn.ParameterSource apply(dev.ldm4j.nn.ParameterSource source, ModelConfig config) {
-            return new dev.ldm4j.nn.ParameterSource() {
-                @Override
-                public boolean has(String key) {
-                    return source.has(key);
-                }
-
-                @Override
-                public Tensor get(String key, long[] shape) {
-                    Tensor t = source.get(key, shape);
-                    seen.put(key, Tensors.retain(new Tensor(t)));
-                    return t;
-                }
-
-                @Override
-                public Map<String, Tensor> taken() {
-                    return source.taken();
-                }
-            };
-        }
-    }
-
     @Test
     void closingFreesTheWeightsAtOnceAndAClosedModelRefusesWork() {
-        Recorder recorder = new Recorder();
+        // a patch that hands every parameter on unchanged but keeps its own handle to each
+        Map<String, Tensor> seen = new LinkedHashMap<>();
+        ParameterPatch recorder = ParameterPatch.mapping((key, t) -> {
+            seen.put(key, Tensors.retain(new Tensor(t)));
+            return t;
+        });
         LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null).withPatch(recorder));
-        Tensor unetIn = recorder.seen.get(Architecture.UNET + "input_blocks.0.0.weight");
+        Tensor unetIn = seen.get(Architecture.UNET + "input_blocks.0.0.weight");
         assertTrue(unetIn.storage().nbytes() > 0);
-        assertTrue(recorder.seen.keySet().stream().anyMatch(k -> k.startsWith(Architecture.SD1.textPrefix())),
+        assertTrue(seen.keySet().stream().anyMatch(k -> k.startsWith(Architecture.SD1.textPrefix())),
                 "the patch sees the text encoder's parameters too");
         sd.close();
         // every tensor the networks hold (and the views of them the layers keep) lost its memory, not at some GC
-        assertTrue(recorder.seen.values().stream().allMatch(t -> t.storage().nbytes() == 0),
+        assertTrue(seen.values().stream().allMatch(t -> t.storage().nbytes() == 0),
                 "a weight still holds memory after close");
         assertThrows(IllegalStateException.class, sd::unet);
         assertThrows(IllegalStateException.class, () -> sd.encodePrompts(java.util.List.of("an apple"), 0));
@@ -169,23 +147,8 @@ class ModelLoaderTest {
         Path model = Fixtures.path("sd1-tiny/model.safetensors");
         Path config = Fixtures.path("sd1-tiny/config.yaml");
         // +1 on the bias of the UNet's last convolution: its output moves by exactly 1 everywhere
-        ParameterPatch plusOne = (source, c) -> new dev.ldm4j.nn.ParameterSource() {
-            @Override
-            public boolean has(String key) {
-                return source.has(key);
-            }
-
-            @Override
-            public Tensor get(String key, long[] shape) {
-                Tensor t = source.get(key, shape);
-                return key.equals(Architecture.UNET + "out.2.bias") ? Tensors.retain(t.add(Tensors.scalar(1f))) : t;
-            }
-
-            @Override
-            public Map<String, Tensor> taken() {
-                return source.taken();
-            }
-        };
+        ParameterPatch plusOne = ParameterPatch.mapping((key, t) -> key.equals(Architecture.UNET + "out.2.bias")
+                ? Tensors.retain(t.add(Tensors.scalar(1f))) : t);
         try (LatentDiffusionModel plain = ModelLoader.load(new ModelLoader.Options(model, config, null, null));
              LatentDiffusionModel patched = ModelLoader.load(new ModelLoader.Options(model, config, null, null)
                      .withPatch(plusOne));
