@@ -29,9 +29,11 @@ public interface Architecture {
     Architecture SD1 = new Sd1Architecture();
     /** SD 2.x: OpenCLIP ViT-H/14, penultimate layer, 64 channels per head, linear projections. */
     Architecture SD2 = new Sd2Architecture();
+    /** SDXL: CLIP ViT-L and OpenCLIP ViT-bigG, pooled text and size conditioning. */
+    Architecture SDXL = new SdxlArchitecture();
 
     /** Every family ldm4j can load, in the order a checkpoint is matched against them. */
-    List<Architecture> ALL = List.of(SD1, SD2);
+    List<Architecture> ALL = List.of(SD1, SD2, SDXL);
 
     /** A short name: sd1, sd2. */
     String name();
@@ -80,8 +82,9 @@ public interface Architecture {
     }
 
     /** Prompts and request inputs to the UNet's conditioning, for this family's text tower. */
-    default Conditioner conditioner(TextEncoder text, ClipTokenizer tokenizer, dev.ldm4j.nn.ComputeDevice device) {
-        return new Conditioner(text, tokenizer, tokenStyle(), device);
+    default Conditioner conditioner(TextEncoder text, ModelConfig c, ClipTokenizer tokenizer,
+                                    dev.ldm4j.nn.ComputeDevice device) {
+        return new TextConditioner(text, tokenizer, tokenStyle(), device);
     }
 
     /** The three networks of {@code c} from one source. */
@@ -123,7 +126,8 @@ public interface Architecture {
             }
         }
         if (f.keys().stream().anyMatch(k -> k.startsWith("conditioner.embedders."))) {
-            throw new UnsupportedModelException(f.path() + ": looks like an SDXL checkpoint, which is not supported yet");
+            throw new UnsupportedModelException(f.path() + ": an SGM-layout checkpoint whose text encoders are not "
+                    + "SDXL's (CLIP ViT-L and OpenCLIP ViT-bigG)");
         }
         if (!f.has(UNET + "input_blocks.0.0.weight")) {
             throw new UnsupportedModelException(f.path() + ": not a Stable Diffusion checkpoint (no " + UNET + "* keys)");

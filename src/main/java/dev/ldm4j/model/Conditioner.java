@@ -1,47 +1,50 @@
 package dev.ldm4j.model;
 
-import dev.ldm4j.nn.ComputeDevice;
-import dev.ldm4j.text.ClipTokenizer;
-import dev.ldm4j.text.TextEncoder;
-import dev.ldm4j.text.WeightedPromptEncoder;
 import dev.ldm4j.unet.Conditioning;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Prompts and request inputs to the {@link Conditioning} of one batch, for a family with one text tower
- * (SD 1.x, 2.x): the prompts in AUTOMATIC1111's syntax (weights in brackets, BREAK, prompts longer than 75 tokens
- * in 77-token chunks) as cross-attention context, and an inpainting model's mask and masked-image latent as
- * concat channels.
+ * Prompts and request inputs to the {@link Conditioning} of one guidance branch, one per family: text towers,
+ * an inpainting model's mask channels, SDXL's sizes. Made by the model's {@link Architecture}.
  */
-public final class Conditioner {
-    private final TextEncoder text;
-    private final WeightedPromptEncoder prompts;
-    private final ComputeDevice device;
+public interface Conditioner {
+    /**
+     * What one branch of a request brings besides its prompts.
+     *
+     * @param clipSkip 0 = the model's own text layer; k >= 1 = the k-th layer from the end
+     * @param concat   null, or extra UNet input channels [B, c, h, w] (an inpainting model's mask and
+     *                 masked-image latent)
+     * @param width    the image's width in pixels (SDXL's size conditioning)
+     * @param height   the image's height in pixels
+     * @param negative whether this is the unconditional branch (SDXL zeroes an empty negative prompt's text)
+     * @param sizes    SDXL's size conditioning; null: original = target = the image's size, crop (0, 0), as
+     *                 diffusers and AUTOMATIC1111 send it
+     */
+    record Inputs(int clipSkip, Tensor concat, int width, int height, boolean negative, Sizes sizes) {
+        public Inputs(int clipSkip, Tensor concat, int width, int height, boolean negative) {
+            this(clipSkip, concat, width, height, negative, null);
+        }
 
-    Conditioner(TextEncoder text, ClipTokenizer tokenizer, ClipTokenizer.Style style, ComputeDevice device) {
-        this.text = text;
-        this.prompts = new WeightedPromptEncoder(tokenizer, style);
-        this.device = device;
+        /** The six numbers of SDXL's size conditioning, in its order. */
+        public Sizes sizesOrDefault() {
+            return sizes != null ? sizes : new Sizes(height, width, 0, 0, height, width);
+        }
     }
+
+    /** SDXL's micro-conditioning (sgm's original_size_as_tuple, crop_coords_top_left, target_size_as_tuple). */
+    record Sizes(int originalHeight, int originalWidth, int cropTop, int cropLeft, int targetHeight, int targetWidth) {
+        long[] values() {
+            return new long[] {originalHeight, originalWidth, cropTop, cropLeft, targetHeight, targetWidth};
+        }
+    }
+
+    /** The conditioning of a batch of prompts, one per image. */
+    Conditioning condition(List<String> prompts, Inputs inputs);
 
     /**
-     * Text conditioning [B, 77 * k, context_dim] for each prompt, float32 on the CPU. {@code clipSkip} 0 uses the
-     * model's own layer; k >= 1 is the k-th layer from the end (AUTOMATIC1111's CLIP skip).
+     * Text conditioning [B, 77 * k, context_dim] for each prompt, float32 on the CPU, in AUTOMATIC1111's prompt
+     * syntax; {@code clipSkip} as in {@link Inputs}.
      */
-    public Tensor encodePrompts(List<String> texts, int clipSkip) {
-        UnaryOperator<Tensor> layer = WeightedPromptEncoder.layer(text, clipSkip);
-        // the emphasis rescaling and everything after the encoder work in float32, whatever the encoder's dtype
-        return prompts.encodeBatch(texts, ids -> ComputeDevice.toCpuFloat(layer.apply(device.to(ids, ScalarType.Long))));
-    }
-
-    /**
-     * The conditioning of a batch of prompts; {@code concat} null, or the extra UNet input channels
-     * [B, c, h, w] of an inpainting model.
-     */
-    public Conditioning condition(List<String> texts, int clipSkip, Tensor concat) {
-        return Conditioning.crossAttn(encodePrompts(texts, clipSkip)).withConcat(concat);
-    }
+    Tensor encodePrompts(List<String> prompts, int clipSkip);
 }

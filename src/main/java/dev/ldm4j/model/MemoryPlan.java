@@ -41,7 +41,8 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
         Precision p = precision != null ? precision : Precision.auto(unetParams);
         Precision vp = vaePrecision != null ? vaePrecision : Precision.FP32;
         long bytes = bytes(p);
-        long weights = unetParams * bytes + Architecture.paramCount(f, Architecture.COND_STAGE) * bytes
+        long weights = unetParams * bytes + f.keys().stream().filter(k -> c.architecture().component(k).equals("text encoder"))
+                .mapToLong(k -> f.info(k).numel()).sum() * bytes
                 + Architecture.paramCount(f, Architecture.VAE) * bytes(vp);
         int factor = 1 << (c.vae().chMult().length - 1);
         long latentPixels = (long) (width / factor) * (height / factor);

@@ -115,6 +115,9 @@ public record ModelConfig(
         YamlMaps y = new YamlMaps(source);
         Map<String, Object> model = y.map(root, "model");
         String target = y.string(model, "target", "");
+        if (target.endsWith(".DiffusionEngine")) {
+            return checked(SdxlArchitecture.fromSgm(y, model, source), source);
+        }
         boolean inpaintTarget = target.endsWith(".LatentInpaintDiffusion");
         if (!target.endsWith("LatentDiffusion") && !inpaintTarget) {
             throw new UnsupportedModelException(source + ": model target '" + target + "' is not supported "
@@ -169,25 +172,29 @@ public record ModelConfig(
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(source + ": first_stage_config: " + e.getMessage());
         }
-        double linearStart = y.number(p, "linear_start", 0.00085);
-        double linearEnd = y.number(p, "linear_end", 0.012);
-        int timesteps = y.integer(p, "timesteps", 1000);
-        if (!(linearStart > 0 && linearStart < linearEnd && linearEnd < 1)) {
-            throw new UnsupportedModelException(source + ": linear_start " + linearStart + " and linear_end "
-                    + linearEnd + " must satisfy 0 < linear_start < linear_end < 1");
-        }
-        if (timesteps < 2 || timesteps > 100_000) {
-            throw new UnsupportedModelException(source + ": timesteps " + timesteps + " is not in 2..100000");
-        }
-        if (!(vae.scaleFactor() > 0)) {
-            throw new UnsupportedModelException(source + ": scale_factor " + vae.scaleFactor() + " must be positive");
-        }
-        ModelConfig c = new ModelConfig(architecture, v, unet, layer, y.mapOrEmpty(cs, "text_model_config"), vae,
-                linearStart, linearEnd, timesteps);
+        ModelConfig c = checked(new ModelConfig(architecture, v, unet, layer, y.mapOrEmpty(cs, "text_model_config"),
+                vae, y.number(p, "linear_start", 0.00085), y.number(p, "linear_end", 0.012),
+                y.integer(p, "timesteps", 1000)), source);
         if (inpaintTarget != c.inpainting()) {
             throw new UnsupportedModelException(source + ": target '" + target + "' with a UNet of in_channels "
                     + unet.inChannels() + " is not supported (an inpainting UNet takes " + c.inpaintingChannels()
                     + ": latent, mask, masked-image latent)");
+        }
+        return c;
+    }
+
+    /** {@code c} when its schedule and scale factor are in range (a YAML may say anything). */
+    private static ModelConfig checked(ModelConfig c, String source) {
+        if (!(c.linearStart() > 0 && c.linearStart() < c.linearEnd() && c.linearEnd() < 1)) {
+            throw new UnsupportedModelException(source + ": linear_start " + c.linearStart() + " and linear_end "
+                    + c.linearEnd() + " must satisfy 0 < linear_start < linear_end < 1");
+        }
+        if (c.timesteps() < 2 || c.timesteps() > 100_000) {
+            throw new UnsupportedModelException(source + ": timesteps " + c.timesteps() + " is not in 2..100000");
+        }
+        if (!(c.vae().scaleFactor() > 0)) {
+            throw new UnsupportedModelException(source + ": scale_factor " + c.vae().scaleFactor()
+                    + " must be positive");
         }
         return c;
     }

@@ -169,7 +169,7 @@ public final class ModelLoader {
                 LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
                         unused.iterator().next());
             }
-            Conditioner conditioner = arch.conditioner(text, joined(tokenizer), device);
+            Conditioner conditioner = arch.conditioner(text, config, joined(tokenizer), device);
             return new LatentDiffusionModel(o.withPrecision(precision, o.vaePrecision()).withDevice(device), name,
                     config, new Networks(text, unet, vae), taesd, schedule, conditioner, unused, weights);
         } catch (RuntimeException | Error e) {

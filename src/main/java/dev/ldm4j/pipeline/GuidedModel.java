@@ -40,9 +40,11 @@ final class GuidedModel {
      */
     static ModelFn of(LatentDiffusionModel model, GenerationRequest r, Tensor concat) {
         Conditioner conditioner = model.conditioner();
-        Conditioning cond = conditioner.condition(Collections.nCopies(r.batchSize(), r.prompt()), r.clipSkip(), concat);
+        Conditioning cond = conditioner.condition(Collections.nCopies(r.batchSize(), r.prompt()),
+                new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), false));
         Conditioning uncond = r.cfgScale() == 1.0 ? null
-                : conditioner.condition(Collections.nCopies(r.batchSize(), r.negativePrompt()), r.clipSkip(), concat);
+                : conditioner.condition(Collections.nCopies(r.batchSize(), r.negativePrompt()),
+                        new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), true));
         return guided(model.unet()::forward, cond, uncond, r.cfgScale());
     }
 

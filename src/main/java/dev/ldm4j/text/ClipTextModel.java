@@ -83,6 +83,23 @@ public final class ClipTextModel implements TextEncoder {
         return finalLayerNorm.forward(x);
     }
 
+    /**
+     * {@code hidden_states[layers]}: the output of the first {@code layers} encoder layers, WITHOUT
+     * {@code final_layer_norm} [B, N, hidden] (sgm FrozenCLIPEmbedder with layer="hidden": SDXL's first text
+     * encoder, layer_idx 11 of 12).
+     */
+    public Tensor hiddenState(Tensor inputIds, int layers) {
+        if (layers < 0 || layers > config.numHiddenLayers()) {
+            throw new IllegalArgumentException("hidden state " + layers + " of a " + config.numHiddenLayers()
+                    + "-layer encoder");
+        }
+        Tensor x = embeddings.forward(TokenIds.check(inputIds, maxLength()));
+        for (int i = 0; i < layers; i++) {
+            x = encoderLayers.get(i).forward(x);
+        }
+        return x;
+    }
+
     /** The full pass: every hidden state, the normed last one and the pooled vector. */
     public ClipTextOutput forward(Tensor inputIds) {
         Tensor ids = TokenIds.check(inputIds, maxLength());

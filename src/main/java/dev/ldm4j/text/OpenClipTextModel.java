@@ -24,6 +24,7 @@ public final class OpenClipTextModel implements TextEncoder {
     private final List<ResidualAttentionBlock> resblocks;
     private final LayerNorm lnFinal;
     private final OpenClipLayer layer;
+    private final Tensor textProjection;
 
     /** With the penultimate layer, as SD 2.x. */
     public OpenClipTextModel(Weights w, OpenClipTextConfig config) {
@@ -31,6 +32,14 @@ public final class OpenClipTextModel implements TextEncoder {
     }
 
     public OpenClipTextModel(Weights w, OpenClipTextConfig config, OpenClipLayer layer) {
+        this(w, config, layer, false);
+    }
+
+    /**
+     * @param pooled whether to read {@code text_projection} [width, embed_dim] for {@link #pooled} (SDXL's
+     *     vector conditioning; SD 2.x does not use it)
+     */
+    public OpenClipTextModel(Weights w, OpenClipTextConfig config, OpenClipLayer layer, boolean pooled) {
         this.config = config;
         this.layer = checkLayer(layer, config);
         this.tokenEmbedding = new Embedding(w.sub("token_embedding"), config.vocabSize(), config.width());
@@ -42,6 +51,7 @@ public final class OpenClipTextModel implements TextEncoder {
         }
         this.resblocks = List.copyOf(list);
         this.lnFinal = new LayerNorm(w.sub("ln_final"), config.width(), ResidualAttentionBlock.LN_EPS);
+        this.textProjection = pooled ? w.get("text_projection", config.width(), config.embedDim()) : null;
     }
 
     public OpenClipTextConfig config() {
@@ -89,13 +99,38 @@ public final class OpenClipTextModel implements TextEncoder {
     }
 
     private Tensor run(Tensor inputIds, int skipped) {
-        Tensor ids = TokenIds.check(inputIds, maxLength());
+        return lnFinal.forward(hidden(TokenIds.check(inputIds, maxLength()), skipped));
+    }
+
+    /** The output of all resblocks but the last {@code skipped}, before {@code ln_final}. */
+    private Tensor hidden(Tensor ids, int skipped) {
         Tensor x = tokenEmbedding.forward(ids).add(positionalEmbedding.narrow(0, 0, ids.size(1)));
         int run = config.layers() - skipped;
         for (int i = 0; i < run; i++) {
             x = resblocks.get(i).forward(x);
         }
-        return lnFinal.forward(x);
+        return x;
+    }
+
+    /**
+     * SDXL's context: the output of all resblocks but the last, WITHOUT {@code ln_final} (sgm
+     * FrozenOpenCLIPEmbedder2 with legacy=False) [B, N, width].
+     */
+    public Tensor penultimateUnnormed(Tensor inputIds) {
+        return hidden(TokenIds.check(inputIds, maxLength()), 1);
+    }
+
+    /**
+     * The pooled text embedding [B, embed_dim]: {@code ln_final} of the last resblock's output at each row's
+     * end-of-text token (its largest id), times {@code text_projection}.
+     */
+    public Tensor pooled(Tensor inputIds) {
+        if (textProjection == null) {
+            throw new IllegalStateException("this text tower was built without its text_projection");
+        }
+        Tensor ids = TokenIds.check(inputIds, maxLength());
+        Tensor last = lnFinal.forward(hidden(ids, 0));
+        return ClipTextModel.pooled(last, ids).matmul(textProjection);
     }
 
     private static OpenClipLayer checkLayer(OpenClipLayer layer, OpenClipTextConfig config) {

@@ -13,6 +13,9 @@ import java.util.Arrays;
  * @param transformerDepth transformer blocks per SpatialTransformer, one value for every level or one per level
  *     (SDXL's YAML lists them); the middle block takes the last level's
  * @param numClasses size of the class-label embedding added to the time embedding, 0 for none
+ * @param admInChannels width of the vector input (SDXL's pooled text and size embeddings) that
+ *     {@code label_emb} (Linear, SiLU, Linear: the YAML's {@code num_classes: sequential}) adds to the time
+ *     embedding, 0 for none
  */
 public record UNetConfig(
         int inChannels,
@@ -28,9 +31,13 @@ public record UNetConfig(
         boolean useLinearInTransformer,
         boolean legacy,
         boolean[] disableSelfAttentions,
-        int numClasses) {
+        int numClasses,
+        int admInChannels) {
 
     public UNetConfig {
+        if (numClasses > 0 && admInChannels > 0) {
+            throw new IllegalArgumentException("UNet config: num_classes and adm_in_channels exclude each other");
+        }
         if (transformerDepth == null || transformerDepth.length == 0
                 || transformerDepth.length != 1 && transformerDepth.length != channelMult.length
                 || Arrays.stream(transformerDepth).anyMatch(d -> d < 0)) {
@@ -47,6 +54,15 @@ public record UNetConfig(
     }
 
     /** The UNet of SD 1.x ({@code v1-inference.yaml}). */
+    /** Without a vector input. */
+    public UNetConfig(int inChannels, int outChannels, int modelChannels, int[] attentionResolutions, int numResBlocks,
+                      int[] channelMult, int numHeads, int numHeadChannels, int[] transformerDepth, int contextDim,
+                      boolean useLinearInTransformer, boolean legacy, boolean[] disableSelfAttentions, int numClasses) {
+        this(inChannels, outChannels, modelChannels, attentionResolutions, numResBlocks, channelMult, numHeads,
+                numHeadChannels, transformerDepth, contextDim, useLinearInTransformer, legacy, disableSelfAttentions,
+                numClasses, 0);
+    }
+
     /** With one transformer depth for every level. */
     public UNetConfig(int inChannels, int outChannels, int modelChannels, int[] attentionResolutions, int numResBlocks,
                       int[] channelMult, int numHeads, int numHeadChannels, int transformerDepth, int contextDim,
@@ -118,7 +134,8 @@ public record UNetConfig(
                 + (numHeadChannels > 0 ? ", num_head_channels=" + numHeadChannels : ", num_heads=" + numHeads)
                 + ", transformer_depth=" + transformerDepthYaml() + ", context_dim=" + contextDim
                 + ", linear_transformer=" + useLinearInTransformer
-                + (numClasses > 0 ? ", num_classes=" + numClasses : "") + "]";
+                + (numClasses > 0 ? ", num_classes=" + numClasses : "")
+                + (admInChannels > 0 ? ", adm_in_channels=" + admInChannels : "") + "]";
     }
 
     @Override

@@ -27,6 +27,8 @@ public final class UNetModel {
     private final Linear timeEmbed0;
     private final Linear timeEmbed2;
     private final Embedding labelEmb;
+    private final Linear admEmb0;
+    private final Linear admEmb2;
     private final List<UNetLayer[]> inputBlocks = new ArrayList<>();
     private final UNetLayer[] middleBlock;
     private final List<UNetLayer[]> outputBlocks = new ArrayList<>();
@@ -42,6 +44,9 @@ public final class UNetModel {
         timeEmbed0 = new Linear(w.sub("time_embed").sub(0), mc, ted);
         timeEmbed2 = new Linear(w.sub("time_embed").sub(2), ted, ted);
         labelEmb = c.numClasses() > 0 ? new Embedding(w.sub("label_emb"), c.numClasses(), ted) : null;
+        // label_emb.0 is a Sequential(Linear, SiLU, Linear) inside a Sequential: keys label_emb.0.0, label_emb.0.2
+        admEmb0 = c.admInChannels() > 0 ? new Linear(w.sub("label_emb").sub(0).sub(0), c.admInChannels(), ted) : null;
+        admEmb2 = c.admInChannels() > 0 ? new Linear(w.sub("label_emb").sub(0).sub(2), ted, ted) : null;
 
         Weights in = w.sub("input_blocks");
         Conv2d convIn = new Conv2d(in.sub(0).sub(0), c.inChannels(), mc, 3);
@@ -125,11 +130,13 @@ public final class UNetModel {
         // the embedding is made in float32 on the CPU, where t is, as the reference makes it
         Tensor emb = device.to(timestepEmbedding(t.is_cpu() ? t : t.cpu(), config.modelChannels()), dtype);
         emb = timeEmbed2.forward(Ops.silu(timeEmbed0.forward(emb)));
-        if (labelEmb != null) {
+        if (labelEmb != null || admEmb0 != null) {
             if (c.vector() == null) {
-                throw new IllegalArgumentException("this UNet is class-conditional: a label is required");
+                throw new IllegalArgumentException("this UNet is conditioned on a " + (labelEmb != null
+                        ? "class label" : "vector of " + config.admInChannels()) + ": the conditioning has none");
             }
-            emb = emb.add(labelEmb.forward(device.to(c.vector(), ScalarType.Long)));
+            emb = emb.add(labelEmb != null ? labelEmb.forward(device.to(c.vector(), ScalarType.Long))
+                    : admEmb2.forward(Ops.silu(admEmb0.forward(device.to(c.vector(), dtype)))));
         } else if (c.vector() != null) {
             throw new IllegalArgumentException("this UNet has no label_emb for the conditioning's vector");
         }
@@ -178,7 +185,7 @@ public final class UNetModel {
      * Sinusoidal embedding [cos(t f), sin(t f)], f_k = exp(-ln(10000) k / half), in float32 and in the
      * reference's order of operations: at t = 999 the argument's rounding alone is ~6e-5.
      */
-    static Tensor timestepEmbedding(Tensor t, int dim) {
+    public static Tensor timestepEmbedding(Tensor t, int dim) {
         int half = dim / 2;
         Tensor freqs = torch.arange(new Scalar(0), new Scalar(half), Tensors.options(ScalarType.Float))
                 .mul(new Scalar(-Math.log(10000.0))).div(new Scalar((double) half)).exp();

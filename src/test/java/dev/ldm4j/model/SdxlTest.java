@@ -1,0 +1,157 @@
+package dev.ldm4j.model;
+
+import static dev.ldm4j.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.nn.CheckpointSource;
+import dev.ldm4j.nn.Ops;
+import dev.ldm4j.nn.Tensors;
+import dev.ldm4j.text.SdxlTextEncoders;
+import dev.ldm4j.unet.Conditioning;
+import dev.ldm4j.unet.UNetModel;
+import dev.ldm4j.vae.AutoencoderKL;
+import java.util.List;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The SDXL architecture's pieces against sgm's outputs on the tiny SDXL model ({@code sdxl-tiny}). */
+@Tag("golden")
+class SdxlTest {
+    private static final String FOLDER = "sdxl-tiny";
+    private static LatentDiffusionModel model;
+
+    @BeforeAll
+    static void load() {
+        model = ModelLoader.load(new ModelLoader.Options(Fixtures.path(FOLDER + "/model.safetensors"),
+                Fixtures.path(FOLDER + "/config.yaml"), null, null));
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    private static double tol(String id, String name) {
+        return Fixtures.tolerance(FOLDER, id, name);
+    }
+
+    @Test
+    void configIsReadFromTheSgmYaml() {
+        ModelConfig yaml = model.config();
+        assertEquals(Architecture.SDXL, yaml.architecture());
+        assertArrayEquals(new int[] {2, 1}, yaml.unet().transformerDepth());
+        assertEquals(176, yaml.unet().admInChannels());
+        assertEquals(0.13025, yaml.vae().scaleFactor());
+        assertEquals("sdxl", yaml.architecture().name(yaml));
+    }
+
+    /**
+     * Without a YAML, an SDXL-layout checkpoint of any size is read off its shapes (heads: 64 channels each, as
+     * every released SDXL); here one of other widths, depths and vector size, with random weights.
+     */
+    @Test
+    void anSdxlCheckpointOfAnotherSizeIsDetectedFromItsShapes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.Map<String, Object> clip = new dev.ldm4j.text.ClipTextConfig(49408, 77, 64, 2, 1, 128,
+                dev.ldm4j.text.Activation.QUICK_GELU, 1e-5).toMap();
+        java.util.Map<String, Object> open = new dev.ldm4j.text.OpenClipTextConfig(77, 49408, 64, 1, 2, 4.0, 48,
+                dev.ldm4j.text.Activation.GELU).toMap();
+        java.util.Map<String, Object> text = new java.util.LinkedHashMap<>(java.util.Map.of("clip", clip,
+                "clip_layer_idx", 1, "openclip", open, "size_embed_dim", 16));
+        dev.ldm4j.unet.UNetConfig unet = new dev.ldm4j.unet.UNetConfig(4, 4, 64, new int[] {2}, 1, new int[] {1, 2},
+                -1, 64, new int[] {1, 3}, 128, true, false, null, 0, 48 + 6 * 16);
+        ModelConfig c = new ModelConfig(Architecture.SDXL, false, unet, "penultimate", text, model.config().vae(),
+                0.00085, 0.012, 1000);
+        java.nio.file.Path file = dir.resolve("other-sdxl.safetensors");
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            dev.ldm4j.nn.RandomSource random = new dev.ldm4j.nn.RandomSource(0,
+                    org.bytedeco.pytorch.global.torch.ScalarType.Float);
+            Architecture.SDXL.assemble(random, c, null);
+            Tensors.write(file, random.taken());
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            ModelConfig detected = Architecture.detectConfig(f);
+            assertEquals(Architecture.SDXL, detected.architecture());
+            assertEquals(unet, detected.unet());
+            // the resolution a VAE was trained at is not in its shapes and does not change the network
+            assertEquals(c.vae().toString().replaceAll("resolution=\\d+", ""),
+                    detected.vae().toString().replaceAll("resolution=\\d+", ""));
+            assertEquals(16, detected.textModelConfig().get("size_embed_dim"));
+            assertEquals(dev.ldm4j.text.ClipTextConfig.fromMap(clip),
+                    dev.ldm4j.text.ClipTextConfig.fromMap(cast(detected.textModelConfig().get("clip"))));
+            assertEquals(dev.ldm4j.text.OpenClipTextConfig.fromMap(open),
+                    dev.ldm4j.text.OpenClipTextConfig.fromMap(cast(detected.textModelConfig().get("openclip"))));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Map<String, Object> cast(Object o) {
+        return (java.util.Map<String, Object>) o;
+    }
+
+    @Test
+    void textEncodersMatchSgm() {
+        String id = "text_encoders";
+        try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             SafetensorsFile f = Fixtures.open(FOLDER + "/model.safetensors");
+             InferenceMode g = new InferenceMode()) {
+            SdxlTextEncoders text = (SdxlTextEncoders) Architecture.SDXL.textEncoder(new CheckpointSource(f),
+                    model.config(), f);
+            // the CLIP ids alone: the OpenCLIP tower derives its own padding from them
+            Tensor ids = Tensors.read(cf, "input_ids_clip_l");
+            Tensor expected = Ops.cat(-1, Tensors.read(cf, "clip_l_hidden"), Tensors.read(cf, "open_clip_penultimate"));
+            assertClose(expected, text.encode(ids), Math.max(tol(id, "clip_l_hidden"), tol(id, "open_clip_penultimate")),
+                    "context");
+            assertClose(Tensors.read(cf, "open_clip_pooled"), text.pooled(ids), tol(id, "open_clip_pooled"), "pooled");
+        }
+    }
+
+    @Test
+    void conditionerMatchesSgmWithZeroedEmptyNegative() {
+        String id = "conditioner";
+        var p = Fixtures.caseOf(FOLDER, id).path("params");
+        Conditioner.Sizes sizes = new Conditioner.Sizes(p.path("orig_height").asInt(), p.path("orig_width").asInt(),
+                p.path("crop_coords_top").asInt(), p.path("crop_coords_left").asInt(), p.path("target_height").asInt(),
+                p.path("target_width").asInt());
+        try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             InferenceMode g = new InferenceMode()) {
+            Conditioning c = model.conditioner().condition(List.of(p.path("prompt").asText()),
+                    new Conditioner.Inputs(0, null, 64, 64, false, sizes));
+            Conditioning u = model.conditioner().condition(List.of(p.path("negative_prompt").asText()),
+                    new Conditioner.Inputs(0, null, 64, 64, true, sizes));
+            assertClose(Tensors.read(cf, "crossattn"), c.crossAttn(), tol(id, "crossattn"), "crossattn");
+            assertClose(Tensors.read(cf, "vector"), c.vector(), tol(id, "vector"), "vector");
+            assertClose(Tensors.read(cf, "uc_crossattn"), u.crossAttn(), tol(id, "uc_crossattn"), "uc_crossattn");
+            assertClose(Tensors.read(cf, "uc_vector"), u.vector(), tol(id, "uc_vector"), "uc_vector");
+        }
+    }
+
+    @Test
+    void unetWithVectorConditioningMatchesSgm() {
+        String id = "unet_t1_t999";
+        try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             InferenceMode g = new InferenceMode()) {
+            UNetModel unet = model.unet();
+            Tensor eps = unet.forward(Tensors.readFloat(cf, "x"), Tensors.readFloat(cf, "timesteps"),
+                    Conditioning.crossAttn(Tensors.readFloat(cf, "context")).withVector(Tensors.readFloat(cf, "y")));
+            assertClose(Tensors.read(cf, "eps"), eps, tol(id, "eps"), "eps");
+        }
+    }
+
+    @Test
+    void vaeDecodeMatchesSgm() {
+        String id = "vae_decode";
+        try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             InferenceMode g = new InferenceMode()) {
+            AutoencoderKL vae = model.vae();
+            assertClose(Tensors.read(cf, "decoded"), vae.decode(Tensors.readFloat(cf, "z")), tol(id, "decoded"),
+                    "decoded");
+        }
+    }
+}
