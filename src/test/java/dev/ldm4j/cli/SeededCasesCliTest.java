@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Tag("golden")
 class SeededCasesCliTest {
-    /** The folders of the families ldm4j generates with (SDXL, the upscaler and LoRA are not supported yet). */
-    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint");
+    /** The folders of the families ldm4j generates with (the upscaler and LoRA are not supported yet). */
+    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint", "sdxl-tiny");
 
     static Stream<String[]> cases() {
         List<String[]> out = new ArrayList<>();

@@ -154,4 +154,21 @@ class SdxlTest {
                     "decoded");
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"seeded_euler_64x64", "seeded_dpmpp2m_karras_w64_h96",
+        "seeded_euler_a_b2_w96_h64"})
+    void seededRunsReproduceTheReferenceLatentsAndImages(String id) {
+        var p = Fixtures.caseOf(FOLDER, id).path("params");
+        dev.ldm4j.pipeline.GenerationRequest r = new dev.ldm4j.pipeline.GenerationRequest(p.path("prompt").asText(),
+                p.path("negative_prompt").asText(), p.path("width").asInt(), p.path("height").asInt(),
+                p.path("steps").asInt(), p.path("cfg_scale").asDouble(), p.path("sampler").asText(),
+                p.path("scheduler").asText(), 0, p.path("seed").asLong(), p.path("batch_size").asInt(), 0);
+        try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             dev.ldm4j.pipeline.GenerationResult result = new dev.ldm4j.pipeline.Generator(model).generate(r,
+                     dev.ldm4j.sampling.StepListener.NONE)) {
+            assertClose(Tensors.read(cf, "final_latent"), result.latents(), tol(id, "final_latent"), "final_latent");
+            assertClose(Tensors.read(cf, "image"), result.images(), tol(id, "image"), "image");
+        }
+    }
 }
