@@ -40,7 +40,8 @@ import picocli.CommandLine.Option;
  * one UNet step at batch 1 and 2 (2 = one classifier-free-guidance step), VAE decode and encode.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time SD 1.5 components (random weights) and print per-stage figures.")
+        description = "Time the components of SD 1.5 (or --arch sd2, sdxl) with random weights and print per-stage "
+                + "figures.")
 final class BenchCommand implements Runnable {
     @Option(names = "--sizes", split = ",", defaultValue = "512,256",
             description = "Image sizes (square) to time; default: ${DEFAULT-VALUE}.")
@@ -51,6 +52,10 @@ final class BenchCommand implements Runnable {
 
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
+
+    @Option(names = "--arch", defaultValue = "sd1",
+            description = "The architecture to build: sd1 (SD 1.5), sd2 (SD 2.x), sdxl (SDXL base); default ${DEFAULT-VALUE}.")
+    String arch;
 
     @Option(names = "--json", description = "Print the figures as one JSON object instead of a table.")
     boolean json;
@@ -106,17 +111,19 @@ final class BenchCommand implements Runnable {
         long t0 = System.nanoTime();
         try (InferenceMode guard = new InferenceMode()) {
             RandomSource src = new RandomSource(0, dtype(precision), dev);
-            Architecture sd1 = Architecture.SD1;
-            ModelConfig config = sd1.reference();
+            Architecture architecture = Architecture.byName(arch);
+            ModelConfig config = architecture.reference();
             // only what the stages need: a VAE-only run measures the VAE's memory, not the UNet's weights too
-            TextEncoder text = stages.contains("text") ? sd1.textEncoder(src, config, null) : null;
-            UNetModel unet = stages.contains("unet") ? sd1.unet(src, config) : null;
+            TextEncoder text = stages.contains("text") ? architecture.textEncoder(src, config, null) : null;
+            UNetModel unet = stages.contains("unet") ? architecture.unet(src, config) : null;
             ScalarType vaeType = dtype(vaePrecision);
             AutoencoderKL vae = stages.contains("decode") || stages.contains("encode")
-                    ? sd1.vae(new RandomSource(1, vaeType, dev), config) : null;
+                    ? architecture.vae(new RandomSource(1, vaeType, dev), config) : null;
             double buildS = (System.nanoTime() - t0) / 1e9;
-            System.err.printf("built SD 1.5 (random weights, unet/text %s, vae %s) in %.1f s on %s, threads %d%n",
-                    precision, vaePrecision, buildS, dev.cliName(), torch.get_num_threads());
+            System.err.printf("built %s (random weights, unet/text %s, vae %s) in %.1f s on %s, threads %d%n",
+                    architecture.label(), precision, vaePrecision, buildS, dev.cliName(), torch.get_num_threads());
+            int contextDim = config.unet().contextDim();
+            int adm = config.unet().admInChannels();
             // every stage hands its result back to the CPU, as the pipeline does: on a GPU that is also what
             // waits for the queued kernels, so the times are real
             Tensor ids = dev.to(torch.zeros(new long[] {1, 77}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long)),
@@ -133,8 +140,9 @@ final class BenchCommand implements Runnable {
                     Tensor x = torch.randn(b, 4, h, h);
                     Tensor t = torch.full(new long[] {b}, new org.bytedeco.pytorch.Scalar(500.0),
                             new org.bytedeco.pytorch.TensorOptions(ScalarType.Float));
-                    Tensor ctx = torch.randn(b, 77, 768);
-                    rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, Conditioning.crossAttn(ctx))));
+                    Conditioning c = Conditioning.crossAttn(torch.randn(b, 77, contextDim));
+                    Conditioning cond = adm > 0 ? c.withVector(torch.randn(b, adm)) : c;
+                    rows.add(time("unet_step_batch" + b, size, () -> unet.forward(x, t, cond)));
                 }
                 if (stages.contains("decode")) {
                     Tensor z = torch.randn(1, 4, h, h);
@@ -151,7 +159,7 @@ final class BenchCommand implements Runnable {
         }
         long peak = peakRssBytes();
         if (json) {
-            StringBuilder sb = new StringBuilder("{\"device\": \"" + dev.cliName() + "\", \"precision\": \"" + precision + "\", \"vae_precision\": \""
+            StringBuilder sb = new StringBuilder("{\"arch\": \"" + arch + "\", \"device\": \"" + dev.cliName() + "\", \"precision\": \"" + precision + "\", \"vae_precision\": \""
                     + vaePrecision + "\", \"threads\": " + torch.get_num_threads() + ", \"peak_rss_mb\": "
                     + peak / (1 << 20) + ", \"stages\": [");
             for (int i = 0; i < rows.size(); i++) {
@@ -213,7 +221,7 @@ final class BenchCommand implements Runnable {
         r.put("size", size);
         r.put("min", s[0]);
         r.put("median", s[s.length / 2]);
-        double work = gflop(stage, size);
+        double work = arch.equals("sd1") ? gflop(stage, size) : 0; // the nominal counts are SD 1.5's
         r.put("gflops", work > 0 ? String.format(java.util.Locale.ROOT, "%.0f", work / s[0]) : "-");
         r.put("rss", peakRssBytes() / (1 << 20));
         // the untimed first run: its new kernel signatures were checked against float64 (nn.Kernels)

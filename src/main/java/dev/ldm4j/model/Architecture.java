@@ -111,6 +111,14 @@ public interface Architecture {
         return key.startsWith(VAE + "encoder.") || key.startsWith(VAE + "quant_conv.");
     }
 
+    /** The family of a short name (sd1, sd2, sdxl). */
+    static Architecture byName(String name) {
+        String key = name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT);
+        return ALL.stream().filter(a -> a.name().equals(key)).findFirst().orElseThrow(() ->
+                new dev.ldm4j.io.BadRequestException("unknown architecture '" + name + "' ("
+                        + String.join(", ", ALL.stream().map(Architecture::name).toList()) + ")"));
+    }
+
     /** The family that reads an LDM YAML's text tower {@code target}. */
     static Architecture forCondStage(String target, String source) {
         return ALL.stream().filter(a -> a.readsCondStage(target)).findFirst().orElseThrow(() ->
