@@ -62,11 +62,14 @@ public record GenerationRequest(
         if (!Double.isFinite(eta) || eta < 0) {
             throw new BadRequestException("eta must be a finite number >= 0, got " + eta);
         }
-        // the names are checked with the rest, before a model is loaded or a step is run for the request
-        if (Samplers.kind(sampler) != SamplerKind.DDIM && eta != 0) {
+        // the names are checked with the rest, before a model is loaded or a step is run for the request, and
+        // kept in stable-diffusion.cpp's spelling whichever convention named them
+        Samplers.Choice choice = Samplers.choose(sampler, scheduler);
+        sampler = choice.kind().cliName();
+        scheduler = choice.scheduler().cliName();
+        if (choice.kind() != SamplerKind.DDIM && eta != 0) {
             throw new BadRequestException("eta applies to the ddim sampler only, not " + sampler);
         }
-        Scheduler.byName(scheduler);
         if (batchSize < 1 || batchSize > MAX_BATCH) {
             throw new BadRequestException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);
         }

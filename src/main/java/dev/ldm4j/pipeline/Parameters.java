@@ -1,13 +1,11 @@
 package dev.ldm4j.pipeline;
 
 import dev.ldm4j.sampling.SamplerKind;
+import dev.ldm4j.sampling.Scheduler;
 import java.util.Locale;
-import java.util.Map;
 
 /** The AUTOMATIC1111 {@code parameters} text that image viewers and web UIs read from a PNG. */
 public final class Parameters {
-    private static final Map<String, String> SCHEDULE_LABELS = Map.of("discrete", "Uniform", "karras", "Karras");
-
     private Parameters() {}
 
     /**
@@ -21,7 +19,7 @@ public final class Parameters {
         }
         sb.append("\nSteps: ").append(r.steps())
                 .append(", Sampler: ").append(SamplerKind.find(r.sampler()).map(SamplerKind::a1111Name).orElse(r.sampler()))
-                .append(", Schedule type: ").append(SCHEDULE_LABELS.getOrDefault(r.scheduler(), r.scheduler()))
+                .append(", Schedule type: ").append(Scheduler.byName(r.scheduler()).a1111Name())
                 .append(", CFG scale: ").append(number(r.cfgScale()))
                 .append(", Seed: ").append(r.seed())
                 .append(", Size: ").append(r.width()).append('x').append(r.height());

@@ -51,9 +51,10 @@ public enum SamplerKind {
         return factory.get();
     }
 
-    /** The kind a CLI name names (case and surrounding blanks ignored), if any. */
+    /** The kind a CLI or AUTOMATIC1111 name names (case and surrounding blanks ignored), if any. */
     public static Optional<SamplerKind> find(String name) {
         String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(k -> k.cliName.equals(key)).findFirst();
+        return Arrays.stream(values())
+                .filter(k -> k.cliName.equals(key) || k.a1111Name.toLowerCase(Locale.ROOT).equals(key)).findFirst();
     }
 }

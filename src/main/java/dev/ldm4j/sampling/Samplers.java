@@ -31,6 +31,32 @@ public final class Samplers {
                 "unknown sampler '" + name + "'; valid: " + String.join(", ", NAMES)));
     }
 
+    /** A sampler with the scheduler a request ends up with. */
+    public record Choice(SamplerKind kind, Scheduler scheduler) {}
+
+    /**
+     * The sampler and scheduler of a request, whichever convention names them: stable-diffusion.cpp's
+     * ({@code dpm++2m} + {@code karras}), AUTOMATIC1111's ({@code "DPM++ 2M"} + {@code "Karras"}), or
+     * AUTOMATIC1111's older combined names ({@code "DPM++ 2M Karras"}, whose scheduler wins over a
+     * {@code discrete}/{@code Automatic} one and must not contradict another).
+     */
+    public static Choice choose(String sampler, String scheduler) {
+        Scheduler s = Scheduler.byName(scheduler == null || scheduler.isBlank() ? "discrete" : scheduler);
+        String name = sampler == null ? "" : sampler.trim();
+        for (Scheduler implied : Scheduler.values()) {
+            String suffix = " " + implied.a1111Name();
+            if (implied != Scheduler.DISCRETE && name.toLowerCase(java.util.Locale.ROOT)
+                    .endsWith(suffix.toLowerCase(java.util.Locale.ROOT))) {
+                if (s != Scheduler.DISCRETE && s != implied) {
+                    throw new BadRequestException("sampler '" + sampler + "' names the " + implied.cliName()
+                            + " scheduler but the request asks for " + s.cliName());
+                }
+                return new Choice(kind(name.substring(0, name.length() - suffix.length())), implied);
+            }
+        }
+        return new Choice(kind(name), s);
+    }
+
     /** CompVis DDIM with a chosen eta (0 deterministic, 1 ancestral). */
     public static Sampler ddim(double eta) {
         return new DdimSampler(eta);

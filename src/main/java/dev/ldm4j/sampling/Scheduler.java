@@ -11,27 +11,41 @@ public enum Scheduler {
      * For the k-diffusion samplers: CompVisDenoiser.get_sigmas, timesteps linspace(size - 1, 0, steps) mapped
      * through the log-sigma interpolation. For ddim / plms / ddpm: the uniform DDIM timesteps.
      */
-    DISCRETE("discrete"),
+    DISCRETE("discrete", "Uniform"),
     /** Karras et al. (2022), rho = 7, between the table's smallest and largest sigma. */
-    KARRAS("karras"),
+    KARRAS("karras", "Karras"),
     /** Evenly spaced in log sigma between the table's largest and smallest sigma. */
-    EXPONENTIAL("exponential");
+    EXPONENTIAL("exponential", "Exponential");
 
     private static final double RHO = 7.0;
     private final String cliName;
+    private final String a1111Name;
 
-    Scheduler(String cliName) {
+    Scheduler(String cliName, String a1111Name) {
         this.cliName = cliName;
+        this.a1111Name = a1111Name;
     }
 
     public String cliName() {
         return cliName;
     }
 
+    /** The name AUTOMATIC1111 writes as "Schedule type": Uniform, Karras, Exponential. */
+    public String a1111Name() {
+        return a1111Name;
+    }
+
+    /**
+     * The scheduler a name names: stable-diffusion.cpp's (discrete, karras) or AUTOMATIC1111's (Uniform, Karras;
+     * "Automatic" is the sampler's own, discrete), case ignored.
+     */
     public static Scheduler byName(String name) {
         String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (key.equals("automatic")) {
+            return DISCRETE;
+        }
         for (Scheduler s : values()) {
-            if (s.cliName.equals(key)) {
+            if (s.cliName.equals(key) || s.a1111Name.toLowerCase(Locale.ROOT).equals(key)) {
                 return s;
             }
         }

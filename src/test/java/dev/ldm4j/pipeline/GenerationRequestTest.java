@@ -15,7 +15,8 @@ class GenerationRequestTest {
 
     @Test
     void everyFieldIsCheckedWhenTheRequestIsMade() {
-        assertEquals("Euler_A", request("Euler_A", "Karras", 0, 4).sampler(), "names are kept as given");
+        assertEquals("euler_a", request("Euler_A", "Karras", 0, 4).sampler(), "names are kept in sd.cpp's spelling");
+        assertEquals("karras", request("Euler_A", "Karras", 0, 4).scheduler());
         BadRequestException sampler = assertThrows(BadRequestException.class, () -> request("lms", "discrete", 0, 4));
         assertTrue(sampler.getMessage().contains("unknown sampler 'lms'; valid: ddim,"), sampler.getMessage());
         BadRequestException scheduler = assertThrows(BadRequestException.class, () -> request("euler", "ays", 0, 4));

@@ -198,4 +198,21 @@ class SamplersTest {
         assertEquals(Prediction.V, Prediction.byName("v"));
         assertThrows(BadRequestException.class, () -> Prediction.byName("x0"));
     }
+
+    @org.junit.jupiter.api.Test
+    void automatic1111NamesAreAcceptedWhereverASamplerIsNamed() {
+        assertEquals(new Samplers.Choice(SamplerKind.DPMPP_2M, Scheduler.KARRAS), Samplers.choose("DPM++ 2M Karras", "discrete"));
+        assertEquals(new Samplers.Choice(SamplerKind.DPMPP_2M, Scheduler.KARRAS), Samplers.choose("DPM++ 2M", "Karras"));
+        assertEquals(new Samplers.Choice(SamplerKind.EULER_A, Scheduler.DISCRETE), Samplers.choose("Euler a", "Automatic"));
+        assertEquals(new Samplers.Choice(SamplerKind.EULER, Scheduler.EXPONENTIAL), Samplers.choose("euler", "Exponential"));
+        assertEquals(new Samplers.Choice(SamplerKind.DDIM, Scheduler.DISCRETE), Samplers.choose(" ddim ", null));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.ldm4j.io.BadRequestException.class,
+                () -> Samplers.choose("DPM++ 2M Karras", "exponential"));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.ldm4j.io.BadRequestException.class,
+                () -> Samplers.choose("Euler b", "discrete"));
+        // a request keeps stable-diffusion.cpp's spelling, so its parameters text reads the same either way
+        var r = new dev.ldm4j.pipeline.GenerationRequest("x", "", 64, 64, 4, 7, "DPM++ 2M Karras", "Automatic", 0, 1, 1, 0);
+        assertEquals("dpm++2m", r.sampler());
+        assertEquals("karras", r.scheduler());
+    }
 }
