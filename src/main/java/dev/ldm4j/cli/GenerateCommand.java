@@ -5,6 +5,7 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.MemoryPlan;
@@ -155,6 +156,19 @@ final class GenerateCommand implements Runnable {
             description = "auto (default: cuda when this build has it and a GPU is visible), cpu, cuda.")
     String device;
 
+    @Option(names = "--original-size", paramLabel = "WxH",
+            description = "SDXL size conditioning: the size the picture is to look cropped from (default: the "
+                    + "image size, as diffusers and AUTOMATIC1111).")
+    String originalSize;
+
+    @Option(names = "--crop", paramLabel = "LEFT,TOP",
+            description = "SDXL size conditioning: the crop's top-left corner (default 0,0).")
+    String crop;
+
+    @Option(names = "--target-size", paramLabel = "WxH",
+            description = "SDXL size conditioning: the target size (default: the image size).")
+    String targetSize;
+
     @Option(names = "--clip-skip", defaultValue = "0",
             description = "CLIP skip as in AUTOMATIC1111 (1 = last layer); 0 = the model's default.")
     int clipSkip;
@@ -181,7 +195,7 @@ final class GenerateCommand implements Runnable {
         int h = height != null ? height : init != null ? init.image().height() : fallback;
         checkSize(init, w, h);
         GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
-                sampler, scheduler, eta, seed, batch, clipSkip, init);
+                sampler, scheduler, eta, seed, batch, clipSkip, init, sizes(originalSize, crop, targetSize, w, h));
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);
@@ -222,6 +236,35 @@ final class GenerateCommand implements Runnable {
                 System.err.println("wrote " + outputs.get(i));
             }
         }
+    }
+
+    /** SDXL's size conditioning from the flags; null when none is given (the default). */
+    static Conditioner.Sizes sizes(String originalSize, String crop, String targetSize, int w, int h) {
+        if (originalSize == null && crop == null && targetSize == null) {
+            return null;
+        }
+        int[] original = originalSize == null ? new int[] {w, h} : pair("--original-size", originalSize, "x");
+        int[] corner = crop == null ? new int[] {0, 0} : pair("--crop", crop, ",");
+        int[] target = targetSize == null ? new int[] {w, h} : pair("--target-size", targetSize, "x");
+        return new Conditioner.Sizes(original[1], original[0], corner[1], corner[0], target[1], target[0]);
+    }
+
+    /** Two non-negative numbers separated by {@code sep} (64x96, 0,16). */
+    private static int[] pair(String flag, String value, String sep) {
+        String[] parts = value.trim().split(java.util.regex.Pattern.quote(sep), -1);
+        try {
+            if (parts.length == 2) {
+                int a = Integer.parseInt(parts[0].trim());
+                int b = Integer.parseInt(parts[1].trim());
+                if (a >= 0 && b >= 0 && a <= 1 << 16 && b <= 1 << 16) {
+                    return new int[] {a, b};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadInputException(flag + ": expected two numbers 0.." + (1 << 16) + " as A" + sep + "B, got '"
+                + value + "'");
     }
 
     /** The output size must be the init image's (no resizing) and a multiple of the VAE's factor 8. */

@@ -1,5 +1,6 @@
 package dev.ldm4j.model;
 
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.text.ClipTokenizer;
 import dev.ldm4j.text.TextEncoder;
@@ -40,6 +41,10 @@ final class TextConditioner implements Conditioner {
 
     @Override
     public Conditioning condition(List<String> texts, Inputs inputs) {
+        if (inputs.sizes() != null) {
+            throw new BadRequestException("size conditioning (--original-size, --crop, --target-size) is SDXL's; "
+                    + "this model does not take it");
+        }
         return Conditioning.crossAttn(encodePrompts(texts, inputs.clipSkip())).withConcat(inputs.concat());
     }
 }

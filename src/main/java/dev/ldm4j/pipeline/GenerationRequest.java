@@ -1,6 +1,7 @@
 package dev.ldm4j.pipeline;
 
 import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
@@ -14,6 +15,7 @@ import dev.ldm4j.sampling.Scheduler;
  *
  * @param clipSkip 0 = the model's default layer; k >= 1 = AUTOMATIC1111's CLIP skip k
  * @param init     null for text-to-image
+ * @param sizes    SDXL's size conditioning; null for the default (original = target = the image size, crop 0)
  */
 public record GenerationRequest(
         String prompt,
@@ -28,7 +30,8 @@ public record GenerationRequest(
         long seed,
         int batchSize,
         int clipSkip,
-        InitImage init) {
+        InitImage init,
+        Conditioner.Sizes sizes) {
 
     /** More steps change nothing a user could see, and a schedule of 10^9 sigmas would not fit in memory. */
     public static final int MAX_STEPS = 10_000;
@@ -83,6 +86,20 @@ public record GenerationRequest(
         }
     }
 
+    /** A request with the default size conditioning. */
+    public GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps, double cfgScale,
+                             String sampler, String scheduler, double eta, long seed, int batchSize, int clipSkip,
+                             InitImage init) {
+        this(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta, seed, batchSize,
+                clipSkip, init, null);
+    }
+
+    /** This request with SDXL's size conditioning (null: the default). */
+    public GenerationRequest withSizes(Conditioner.Sizes s) {
+        return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta,
+                seed, batchSize, clipSkip, init, s);
+    }
+
     /** A text-to-image request. */
     public GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps, double cfgScale,
                              String sampler, String scheduler, double eta, long seed, int batchSize, int clipSkip) {
@@ -97,17 +114,17 @@ public record GenerationRequest(
 
     public GenerationRequest withSize(int w, int h) {
         return new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale, sampler, scheduler, eta, seed,
-                batchSize, clipSkip, init);
+                batchSize, clipSkip, init, sizes);
     }
 
     public GenerationRequest withSampling(String sampler, String scheduler, int steps, double cfgScale) {
         return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta,
-                seed, batchSize, clipSkip, init);
+                seed, batchSize, clipSkip, init, sizes);
     }
 
     public GenerationRequest withSeed(long s) {
         return new GenerationRequest(prompt, negativePrompt, width, height, steps, cfgScale, sampler, scheduler, eta, s,
-                batchSize, clipSkip, init);
+                batchSize, clipSkip, init, sizes);
     }
 
     /** This request with an init image (null: text-to-image); the size becomes the image's. */
@@ -115,6 +132,6 @@ public record GenerationRequest(
         int w = i == null ? width : i.image().width();
         int h = i == null ? height : i.image().height();
         return new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale, sampler, scheduler, eta, seed,
-                batchSize, clipSkip, i);
+                batchSize, clipSkip, i, sizes);
     }
 }

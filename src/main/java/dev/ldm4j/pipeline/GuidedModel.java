@@ -41,10 +41,10 @@ final class GuidedModel {
     static ModelFn of(LatentDiffusionModel model, GenerationRequest r, Tensor concat) {
         Conditioner conditioner = model.conditioner();
         Conditioning cond = conditioner.condition(Collections.nCopies(r.batchSize(), r.prompt()),
-                new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), false));
+                new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), false, r.sizes()));
         Conditioning uncond = r.cfgScale() == 1.0 ? null
                 : conditioner.condition(Collections.nCopies(r.batchSize(), r.negativePrompt()),
-                        new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), true));
+                        new Conditioner.Inputs(r.clipSkip(), concat, r.width(), r.height(), true, r.sizes()));
         return guided(model.unet()::forward, cond, uncond, r.cfgScale());
     }
 
