@@ -24,7 +24,19 @@ public enum SamplerKind {
     /** k-diffusion sample_heun. */
     HEUN("heun", "Heun", HeunSampler::new),
     /** k-diffusion sample_dpmpp_2m. */
-    DPMPP_2M("dpm++2m", "DPM++ 2M", DpmPp2mSampler::new);
+    DPMPP_2M("dpm++2m", "DPM++ 2M", DpmPp2mSampler::new),
+    /** k-diffusion sample_lms, order 4. */
+    LMS("lms", "LMS", LmsSampler::new),
+    /** k-diffusion sample_dpm_2. */
+    DPM2("dpm2", "DPM2", Dpm2Sampler::new),
+    /** k-diffusion sample_dpm_2_ancestral, eta 1. */
+    DPM2_A("dpm2_a", "DPM2 a", Dpm2AncestralSampler::new),
+    /** k-diffusion sample_dpmpp_2s_ancestral, eta 1. */
+    DPMPP_2S_A("dpm++2s_a", "DPM++ 2S a", DpmPp2sAncestralSampler::new),
+    /** k-diffusion sample_dpmpp_2m_sde, eta 1, midpoint, Gaussian noise per step. */
+    DPMPP_2M_SDE("dpm++2m_sde", "DPM++ 2M SDE", DpmPp2mSdeSampler::new),
+    /** k-diffusion sample_dpmpp_3m_sde, eta 1, Gaussian noise per step. */
+    DPMPP_3M_SDE("dpm++3m_sde", "DPM++ 3M SDE", DpmPp3mSdeSampler::new);
 
     private final String cliName;
     private final String a1111Name;

@@ -10,7 +10,7 @@ public final class Samplers {
 
     private Samplers() {}
 
-    /** ddim, plms, ddpm, euler, euler_a, heun, dpm++2m. */
+    /** The stable-diffusion.cpp names, in {@link SamplerKind}'s order. */
     public static List<String> names() {
         return NAMES;
     }
