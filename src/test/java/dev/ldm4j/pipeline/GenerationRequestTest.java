@@ -17,8 +17,8 @@ class GenerationRequestTest {
     void everyFieldIsCheckedWhenTheRequestIsMade() {
         assertEquals("euler_a", request("Euler_A", "Karras", 0, 4).sampler(), "names are kept in sd.cpp's spelling");
         assertEquals("karras", request("Euler_A", "Karras", 0, 4).scheduler());
-        BadRequestException sampler = assertThrows(BadRequestException.class, () -> request("lms", "discrete", 0, 4));
-        assertTrue(sampler.getMessage().contains("unknown sampler 'lms'; valid: ddim,"), sampler.getMessage());
+        BadRequestException sampler = assertThrows(BadRequestException.class, () -> request("uni_pc", "discrete", 0, 4));
+        assertTrue(sampler.getMessage().contains("unknown sampler 'uni_pc'; valid: ddim,"), sampler.getMessage());
         BadRequestException scheduler = assertThrows(BadRequestException.class, () -> request("euler", "ays", 0, 4));
         assertTrue(scheduler.getMessage().contains("unknown scheduler 'ays'"), scheduler.getMessage());
         BadRequestException eta = assertThrows(BadRequestException.class, () -> request("euler", "discrete", 0.5, 4));

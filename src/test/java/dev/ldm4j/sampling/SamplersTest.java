@@ -29,7 +29,7 @@ class SamplersTest {
             assertEquals(name, Samplers.byName(name).name());
         }
         assertEquals("dpm++2m", Samplers.byName(" DPM++2M ").name());
-        BadRequestException e = assertThrows(BadRequestException.class, () -> Samplers.byName("lms"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> Samplers.byName("uni_pc"));
         assertTrue(e.getMessage().contains("ddim, plms, ddpm, euler, euler_a, heun, dpm++2m"), e.getMessage());
     }
 
@@ -42,7 +42,7 @@ class SamplersTest {
         assertEquals(Arrays.stream(SamplerKind.values()).map(SamplerKind::cliName).toList(), Samplers.names());
         assertEquals("Euler a", SamplerKind.EULER_A.a1111Name());
         assertEquals("DPM++ 2M", SamplerKind.DPMPP_2M.a1111Name());
-        assertTrue(SamplerKind.find("lms").isEmpty());
+        assertTrue(SamplerKind.find("uni_pc").isEmpty());
         assertTrue(SamplerKind.find(null).isEmpty());
     }
 
@@ -66,7 +66,10 @@ class SamplersTest {
     /** Random draws after x_T for 10 steps, as each reference sampler makes them (fixtures README). */
     @Test
     void drawsFollowTheReferenceStream() {
-        Map<String, Integer> draws = Map.of("ddim", 10, "plms", 11, "ddpm", 9, "euler", 10, "euler_a", 9, "heun", 10, "dpm++2m", 0);
+        Map<String, Integer> draws = Map.ofEntries(Map.entry("ddim", 10), Map.entry("plms", 11), Map.entry("ddpm", 9),
+                Map.entry("euler", 10), Map.entry("euler_a", 9), Map.entry("heun", 10), Map.entry("dpm++2m", 0),
+                Map.entry("lms", 0), Map.entry("dpm2", 10), Map.entry("dpm2_a", 9), Map.entry("dpm++2s_a", 9),
+                Map.entry("dpm++2m_sde", 9), Map.entry("dpm++3m_sde", 9));
         for (String name : Samplers.names()) {
             Sampler sampler = Samplers.byName(name);
             Plan plan = sampler.plan(SD, Scheduler.DISCRETE, 10);
