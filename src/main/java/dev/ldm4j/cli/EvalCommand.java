@@ -66,7 +66,8 @@ final class EvalCommand implements Runnable {
             description = "Sampler: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
-    @Option(names = "--scheduler", defaultValue = "karras", description = "Default ${DEFAULT-VALUE}.")
+    @Option(names = "--scheduler", defaultValue = "karras", completionCandidates = SchedulerNames.class,
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String scheduler;
 
     @Option(names = {"-s", "--seed"}, defaultValue = "0", description = "Seed of the first image; image i uses seed + i "

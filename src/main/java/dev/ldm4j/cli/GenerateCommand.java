@@ -77,8 +77,8 @@ final class GenerateCommand implements Runnable {
             description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String sampler;
 
-    @Option(names = "--scheduler", defaultValue = "discrete",
-            description = "discrete, karras (default ${DEFAULT-VALUE}).")
+    @Option(names = "--scheduler", defaultValue = "discrete", completionCandidates = SchedulerNames.class,
+            description = "${COMPLETION-CANDIDATES}; AUTOMATIC1111's names too (default ${DEFAULT-VALUE}).")
     String scheduler;
 
     @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (default ${DEFAULT-VALUE}).")

@@ -15,7 +15,20 @@ public enum Scheduler {
     /** Karras et al. (2022), rho = 7, between the table's smallest and largest sigma. */
     KARRAS("karras", "Karras"),
     /** Evenly spaced in log sigma between the table's largest and smallest sigma. */
-    EXPONENTIAL("exponential", "Exponential");
+    EXPONENTIAL("exponential", "Exponential"),
+    /**
+     * Timesteps evenly spaced from t(sigma_max) to t(sigma_min) over steps + 1 points, the last left out (sgm's
+     * discretization: the one SDXL's reference uses); AUTOMATIC1111's sgm_uniform.
+     */
+    SGM_UNIFORM("sgm_uniform", "SGM Uniform"),
+    /** Every (size / steps)-th sigma of the table from the top (ComfyUI's and AUTOMATIC1111's simple). */
+    SIMPLE("simple", "Simple"),
+    /**
+     * KL-optimal (Karras et al.'s follow-up, "Align Your Steps" baseline): tan of arctan(sigma) interpolated
+     * linearly from sigma_max to sigma_min over steps + 1 points. It ends at sigma_min, not 0, as
+     * AUTOMATIC1111's does: the last step leaves the smallest noise level of the table in the latent.
+     */
+    KL_OPTIMAL("kl_optimal", "KL Optimal");
 
     private static final double RHO = 7.0;
     private final String cliName;
@@ -62,6 +75,16 @@ public enum Scheduler {
             throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         }
         float[] out = new float[steps + 1];
+        if (this == KL_OPTIMAL) {
+            // float32 as the reference computes it: arctan of the ends, then tan of the blend
+            float aMin = (float) Math.atan(schedule.sigmaMin());
+            float aMax = (float) Math.atan(schedule.sigmaMax());
+            for (int i = 0; i <= steps; i++) {
+                float f = (float) i / steps;
+                out[i] = (float) Math.tan(f * aMin + (1f - f) * aMax);
+            }
+            return new Sigmas(out);
+        }
         switch (this) {
             case DISCRETE -> {
                 float[] t = linspace(schedule.size() - 1, 0, steps);
@@ -83,6 +106,21 @@ public enum Scheduler {
                     out[i] = (float) Math.exp(logs[i]);
                 }
             }
+            case SGM_UNIFORM -> {
+                float[] t = linspace(schedule.timestepOf(schedule.sigmaMax()), schedule.timestepOf(schedule.sigmaMin()),
+                        steps + 1);
+                for (int i = 0; i < steps; i++) {
+                    out[i] = schedule.sigmaAt(t[i]);
+                }
+            }
+            case SIMPLE -> {
+                float[] table = schedule.sigmas();
+                double stride = (double) table.length / steps;
+                for (int i = 0; i < steps; i++) {
+                    out[i] = table[table.length - 1 - (int) (i * stride)];
+                }
+            }
+            default -> throw new IllegalStateException(name());
         }
         out[steps] = 0f;
         return new Sigmas(out);

@@ -49,10 +49,13 @@ class SchedulerTest {
                 float[] v = sch.sigmas(s, steps).values();
                 assertEquals(steps + 1, v.length, sch + " " + steps);
                 assertEquals(s.sigmaMax(), v[0], 1e-4f, sch + " starts at sigma_max");
-                if (steps > 1) {
+                // sgm_uniform and simple stop short of sigma_min by design; kl_optimal ends there, without the 0
+                boolean spansTheTable = sch == Scheduler.DISCRETE || sch == Scheduler.KARRAS
+                        || sch == Scheduler.EXPONENTIAL;
+                if (steps > 1 && spansTheTable) {
                     assertEquals(s.sigmaMin(), v[steps - 1], 1e-5f, sch + " ends at sigma_min");
                 }
-                assertEquals(0f, v[steps], 0f);
+                assertEquals(sch == Scheduler.KL_OPTIMAL ? s.sigmaMin() : 0f, v[steps], 1e-6f);
                 assertDecreasing(v);
             }
         }
@@ -87,6 +90,6 @@ class SchedulerTest {
         assertEquals(Scheduler.KARRAS, Scheduler.byName("Karras"));
         assertEquals(Scheduler.EXPONENTIAL, Scheduler.byName("exponential"));
         BadRequestException e = assertThrows(BadRequestException.class, () -> Scheduler.byName("ays"));
-        assertTrue(e.getMessage().contains("discrete, karras, exponential"), e.getMessage());
+        assertTrue(e.getMessage().contains("discrete, karras, exponential, sgm_uniform, simple, kl_optimal"), e.getMessage());
     }
 }

@@ -1,0 +1,65 @@
+"""Golden sigmas for ldm4j's schedulers sgm_uniform, simple and kl_optimal.
+
+Runs AUTOMATIC1111's own scheduler functions (modules/sd_schedulers.py at 02b0092d: sgm_uniform,
+simple_scheduler, kl_optimal) with k-diffusion's DiscreteEpsDDPMDenoiser (4601bf0) as the inner model, on SD's
+linear schedule (0.00085 .. 0.012, 1000 steps; alphas_cumprod in float32), and writes the sigmas as JSON.
+
+    /usr/bin/python3 scripts/reference/a1111_schedulers.py /path/to/k-diffusion /path/to/a1111 OUT.json
+
+(/path/to/a1111 holds modules/sd_schedulers.py; its `modules.shared` import is stubbed: none of the three uses it.)
+"""
+import importlib.util
+import json
+import sys
+import types
+
+import torch
+
+kdiff, a1111, out = sys.argv[1], sys.argv[2], sys.argv[3]
+pkg = types.ModuleType("k_diffusion")
+pkg.__path__ = []
+sys.modules["k_diffusion"] = pkg
+utils = types.ModuleType("k_diffusion.utils")
+utils.append_dims = lambda x, n: x[(...,) + (None,) * (n - x.ndim)]
+sys.modules["k_diffusion.utils"] = utils
+pkg.utils = utils
+for name in ("torchsde", "torchdiffeq"):
+    stub = types.ModuleType(name)
+    stub.odeint = None
+    stub.BrownianTree = None
+    sys.modules[name] = stub
+
+
+def load(full, path):
+    spec = importlib.util.spec_from_file_location(full, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pkg.sampling = load("k_diffusion.sampling", f"{kdiff}/k_diffusion/sampling.py")
+pkg.external = load("k_diffusion.external", f"{kdiff}/k_diffusion/external.py")
+modules = types.ModuleType("modules")
+modules.__path__ = []
+modules.shared = types.ModuleType("modules.shared")
+sys.modules["modules"] = modules
+sys.modules["modules.shared"] = modules.shared
+schedulers = load("modules.sd_schedulers", f"{a1111}/modules/sd_schedulers.py")
+
+betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
+alphas_cumprod = torch.cumprod(1 - betas, dim=0).float()
+inner = pkg.external.DiscreteEpsDDPMDenoiser(torch.nn.Identity(), alphas_cumprod, quantize=False)
+smin, smax = inner.sigma_min.item(), inner.sigma_max.item()
+
+cases = []
+for steps in (1, 2, 6, 20, 33):
+    cases.append({"scheduler": "sgm_uniform", "steps": steps,
+                  "sigmas": schedulers.sgm_uniform(steps, smin, smax, inner, "cpu").tolist()})
+    cases.append({"scheduler": "simple", "steps": steps,
+                  "sigmas": schedulers.simple_scheduler(steps, smin, smax, inner, "cpu").tolist()})
+    cases.append({"scheduler": "kl_optimal", "steps": steps,
+                  "sigmas": schedulers.kl_optimal(steps, smin, smax, "cpu").tolist()})
+json.dump({"source": "AUTOMATIC1111 02b0092d modules/sd_schedulers.py, k-diffusion 4601bf0", "cases": cases},
+          open(out, "w"))
+print(f"wrote {len(cases)} cases to {out}")
