@@ -4,9 +4,12 @@
 # fused attention). Same stages, same GFLOP counts and min/median as `ldm4j bench`.
 #
 #   apt-get install python3-torch libopenblas0-pthread     # Debian 12: PyTorch 1.13.1 on OpenBLAS
-#   /usr/bin/python3 scripts/pytorch-reference-bench.py SIZE REPEAT [unet] [decode] [bf16]
+#   /usr/bin/python3 scripts/pytorch-reference-bench.py SIZE REPEAT [unet] [decode] [bf16] [sdxl]
 #
 # bf16: the UNet's weights and activations in bfloat16 (as `ldm4j bench --precision bf16`); the VAE stays fp32.
+# sdxl: the SDXL base UNet instead (sd_xl_base.yaml: 2,567,463,684 parameters; channel_mult [1, 2, 4],
+# transformer depth [0, 2, 10] per level and 10 in the middle, 64 channels per head, linear projections,
+# context 2048, label_emb on a 2816-wide vector), as `ldm4j bench --arch sdxl`; no GFLOP counts.
 import sys, time, math, torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -47,10 +50,10 @@ class Attn(nn.Module):
         return s.o(o)
 
 class Block(nn.Module):
-    def __init__(s, c, heads):
+    def __init__(s, c, heads, ctx_dim=768):
         super().__init__()
         d = c // heads
-        s.n1, s.a1, s.n2, s.a2, s.n3 = nn.LayerNorm(c), Attn(c, c, heads, d), nn.LayerNorm(c), Attn(c, 768, heads, d), nn.LayerNorm(c)
+        s.n1, s.a1, s.n2, s.a2, s.n3 = nn.LayerNorm(c), Attn(c, c, heads, d), nn.LayerNorm(c), Attn(c, ctx_dim, heads, d), nn.LayerNorm(c)
         s.ff1, s.ff2 = nn.Linear(c, 8 * c), nn.Linear(4 * c, c)
     def forward(s, x, ctx):
         x = s.a1(s.n1(x)) + x
@@ -67,6 +70,59 @@ class ST(nn.Module):
         t = s.pi(s.n(x)).permute(0, 2, 3, 1).reshape(b, h * w, c)
         t = s.b(t, ctx)
         return s.po(t.reshape(b, h, w, c).permute(0, 3, 1, 2).contiguous()) + x
+
+class LinearST(nn.Module):
+    """SDXL's SpatialTransformer: linear proj_in/proj_out around `depth` blocks, 64 channels per head."""
+    def __init__(s, c, depth, ctx_dim=2048):
+        super().__init__()
+        s.n, s.pi, s.po = gn(c, 1e-6), nn.Linear(c, c), nn.Linear(c, c)
+        s.bs = nn.ModuleList([Block(c, c // 64, ctx_dim) for _ in range(depth)])
+    def forward(s, x, ctx):
+        b, c, h, w = x.shape
+        t = s.pi(s.n(x).permute(0, 2, 3, 1).reshape(b, h * w, c))
+        for blk in s.bs:
+            t = blk(t, ctx)
+        return s.po(t).reshape(b, h, w, c).permute(0, 3, 1, 2).contiguous() + x
+
+class SdxlUNet(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.t1, s.t2 = nn.Linear(320, 1280), nn.Linear(1280, 1280)
+        s.l1, s.l2 = nn.Linear(2816, 1280), nn.Linear(1280, 1280)
+        depth = [0, 2, 10]
+        s.inp = nn.ModuleList([nn.ModuleList([nn.Conv2d(4, 320, 3, padding=1)])])
+        skips, ch = [320], 320
+        for lvl, mult in enumerate([1, 2, 4]):
+            for _ in range(2):
+                out = 320 * mult
+                layers = [ResBlock(ch, out)] + ([LinearST(out, depth[lvl])] if depth[lvl] else [])
+                s.inp.append(nn.ModuleList(layers)); ch = out; skips.append(ch)
+            if lvl < 2:
+                s.inp.append(nn.ModuleList([nn.Conv2d(ch, ch, 3, stride=2, padding=1)])); skips.append(ch)
+        s.mid = nn.ModuleList([ResBlock(ch, ch), LinearST(ch, 10), ResBlock(ch, ch)])
+        s.out = nn.ModuleList()
+        for lvl, mult in reversed(list(enumerate([1, 2, 4]))):
+            for i in range(3):
+                out = 320 * mult
+                layers = [ResBlock(ch + skips.pop(), out)] + ([LinearST(out, depth[lvl])] if depth[lvl] else [])
+                ch = out
+                if lvl > 0 and i == 2:
+                    layers.append(Up(ch))
+                s.out.append(nn.ModuleList(layers))
+        s.no, s.co = gn(320), nn.Conv2d(320, 4, 3, padding=1)
+    def forward(s, x, t, ctx, y):
+        half = 160
+        f = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+        a = t[:, None].float() * f[None]
+        emb = s.t2(F.silu(s.t1(torch.cat([torch.cos(a), torch.sin(a)], -1).to(x.dtype))))
+        emb = emb + s.l2(F.silu(s.l1(y)))
+        hs, h = [], x
+        for layers in s.inp:
+            h = UNet.run(layers, h, emb, ctx); hs.append(h)
+        h = UNet.run(s.mid, h, emb, ctx)
+        for layers in s.out:
+            h = UNet.run(layers, torch.cat([h, hs.pop()], 1), emb, ctx)
+        return s.co(F.silu(s.no(h)))
 
 class Up(nn.Module):
     def __init__(s, c):
@@ -104,7 +160,7 @@ class UNet(nn.Module):
     def run(layers, h, emb, ctx):
         for l in layers:
             if isinstance(l, ResBlock): h = l(h, emb)
-            elif isinstance(l, ST): h = l(h, ctx)
+            elif isinstance(l, (ST, LinearST)): h = l(h, ctx)
             else: h = l(h)
         return h
     def forward(s, x, t, ctx):
@@ -167,17 +223,27 @@ def bench(name, size, repeat, fn, gflop):
     for _ in range(repeat):
         t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
     ts.sort()
-    print(f"{name:18s} {size:5d} min {ts[0]:8.3f} s  median {ts[len(ts)//2]:8.3f} s  {gflop / ts[0]:6.0f} GFLOP/s", flush=True)
+    rate = f"{gflop / ts[0]:6.0f} GFLOP/s" if gflop else ""
+    print(f"{name:18s} {size:5d} min {ts[0]:8.3f} s  median {ts[len(ts)//2]:8.3f} s  {rate}", flush=True)
 
 size, repeat = int(sys.argv[1]), int(sys.argv[2])
 args = sys.argv[3:]
 dtype = torch.bfloat16 if "bf16" in args else torch.float32
-stages = [a for a in args if a != "bf16"] or ["unet", "decode"]
+sdxl = "sdxl" in args
+stages = [a for a in args if a not in ("bf16", "sdxl")] or ["unet", "decode"]
 h = size // 8
 px = (size / 512) ** 2
 print("torch", torch.__version__, "threads", torch.get_num_threads(), "unet dtype", dtype, flush=True)
 with torch.inference_mode():
-    if "unet" in stages:
+    if "unet" in stages and sdxl:
+        unet = SdxlUNet().eval().to(dtype)
+        print("sdxl unet parameters", sum(p.numel() for p in unet.parameters()), flush=True)
+        for b in (1, 2):
+            x, t = torch.randn(b, 4, h, h).to(dtype), torch.full((b,), 500.0)
+            c, y = torch.randn(b, 77, 2048).to(dtype), torch.randn(b, 2816).to(dtype)
+            bench(f"unet_step_batch{b}", size, repeat, lambda: unet(x, t, c, y), 0)
+        del unet
+    elif "unet" in stages:
         unet = UNet().eval().to(dtype)
         print("unet parameters", sum(p.numel() for p in unet.parameters()), flush=True)
         for b in (1, 2):

@@ -77,9 +77,14 @@ class ModelConfigTest {
         assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(notYaml))
                 .getMessage().contains("a.yaml"));
         Path other = dir.resolve("b.yaml");
-        Files.writeString(other, "model:\n  target: sgm.models.diffusion.DiffusionEngine\n  params: {}\n");
+        Files.writeString(other, "model:\n  target: ldm.models.autoencoder.AutoencoderKL\n  params: {}\n");
         assertTrue(assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(other))
                 .getMessage().contains("not supported"));
+        // an sgm config (SDXL) without its sections: the file and the missing part are named
+        Path sgm = dir.resolve("c.yaml");
+        Files.writeString(sgm, "model:\n  target: sgm.models.diffusion.DiffusionEngine\n  params: {}\n");
+        String message = assertThrows(UnsupportedModelException.class, () -> ModelConfig.fromYaml(sgm)).getMessage();
+        assertTrue(message.contains("c.yaml") && message.contains("network_config"), message);
         assertTrue(assertThrows(UnsupportedModelException.class,
                 () -> ModelConfig.fromYaml(dir.resolve("missing.yaml"))).getMessage().contains("no such"));
     }
