@@ -8,44 +8,24 @@ linear schedule (0.00085 .. 0.012, 1000 steps; alphas_cumprod in float32), and w
 
 (/path/to/a1111 holds modules/sd_schedulers.py; its `modules.shared` import is stubbed: none of the three uses it.)
 """
-import importlib.util
 import json
+import os
 import sys
 import types
 
 import torch
 
 kdiff, a1111, out = sys.argv[1], sys.argv[2], sys.argv[3]
-pkg = types.ModuleType("k_diffusion")
-pkg.__path__ = []
-sys.modules["k_diffusion"] = pkg
-utils = types.ModuleType("k_diffusion.utils")
-utils.append_dims = lambda x, n: x[(...,) + (None,) * (n - x.ndim)]
-sys.modules["k_diffusion.utils"] = utils
-pkg.utils = utils
-for name in ("torchsde", "torchdiffeq"):
-    stub = types.ModuleType(name)
-    stub.odeint = None
-    stub.BrownianTree = None
-    sys.modules[name] = stub
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kdiffusion_loader  # noqa: E402
 
-
-def load(full, path):
-    spec = importlib.util.spec_from_file_location(full, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[full] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pkg.sampling = load("k_diffusion.sampling", f"{kdiff}/k_diffusion/sampling.py")
-pkg.external = load("k_diffusion.external", f"{kdiff}/k_diffusion/external.py")
+pkg = kdiffusion_loader.load(kdiff)
 modules = types.ModuleType("modules")
 modules.__path__ = []
 modules.shared = types.ModuleType("modules.shared")
 sys.modules["modules"] = modules
 sys.modules["modules.shared"] = modules.shared
-schedulers = load("modules.sd_schedulers", f"{a1111}/modules/sd_schedulers.py")
+schedulers = kdiffusion_loader.load_file("modules.sd_schedulers", f"{a1111}/modules/sd_schedulers.py")
 
 betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
 alphas_cumprod = torch.cumprod(1 - betas, dim=0).float()

@@ -10,41 +10,19 @@ not the Brownian tree.
 
     /usr/bin/python3 scripts/reference/kdiffusion_samplers.py /path/to/k-diffusion OUT.json
 """
-import importlib.util
 import json
+import os
 import sys
-import types
 
 import torch
 
 repo, out = sys.argv[1], sys.argv[2]
 
-# k_diffusion/__init__.py pulls in training code; load only what sampling needs
-pkg = types.ModuleType("k_diffusion")
-pkg.__path__ = []
-sys.modules["k_diffusion"] = pkg
-utils = types.ModuleType("k_diffusion.utils")
-utils.append_dims = lambda x, n: x[(...,) + (None,) * (n - x.ndim)]
-sys.modules["k_diffusion.utils"] = utils
-pkg.utils = utils
-for name in ("torchsde", "torchdiffeq"):  # only the Brownian tree and the adaptive solver use them
-    stub = types.ModuleType(name)
-    stub.odeint = None
-    stub.BrownianTree = None
-    sys.modules[name] = stub
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kdiffusion_loader  # noqa: E402
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location("k_diffusion." + name, f"{repo}/k_diffusion/{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["k_diffusion." + name] = module
-    setattr(pkg, name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
-sampling = load("sampling")
-external = load("external")
+pkg = kdiffusion_loader.load(repo)
+sampling, external = pkg.sampling, pkg.external
 
 betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
 alphas_cumprod = torch.cumprod(1 - betas, dim=0).float()

@@ -11,7 +11,6 @@ import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetModel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -25,6 +24,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 final class SdxlConditioner implements Conditioner {
     private final SdxlTextEncoders text;
+    private final TextConditioner context;
     private final WeightedPromptEncoder prompts;
     private final ComputeDevice device;
     private final int sizeDim;
@@ -32,6 +32,7 @@ final class SdxlConditioner implements Conditioner {
     SdxlConditioner(SdxlTextEncoders text, ClipTokenizer tokenizer, ComputeDevice device, int sizeDim) {
         this.text = text;
         // ids in CLIPTokenizer's convention; the OpenCLIP tower derives its own padding from them
+        this.context = new TextConditioner(text, tokenizer, ClipTokenizer.Style.SD1, device);
         this.prompts = new WeightedPromptEncoder(tokenizer, ClipTokenizer.Style.SD1);
         this.device = device;
         this.sizeDim = sizeDim;
@@ -39,8 +40,7 @@ final class SdxlConditioner implements Conditioner {
 
     @Override
     public Tensor encodePrompts(List<String> texts, int clipSkip) {
-        UnaryOperator<Tensor> layer = WeightedPromptEncoder.layer(text, clipSkip);
-        return prompts.encodeBatch(texts, ids -> ComputeDevice.toCpuFloat(layer.apply(device.to(ids, ScalarType.Long))));
+        return context.encodePrompts(texts, clipSkip);
     }
 
     @Override
