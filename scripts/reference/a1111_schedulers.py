@@ -1,12 +1,13 @@
-"""Golden sigmas for ldm4j's schedulers sgm_uniform, simple and kl_optimal.
+"""Golden sigmas for ldm4j's schedulers sgm_uniform, simple, kl_optimal, ddim_uniform and align_your_steps.
 
 Runs AUTOMATIC1111's own scheduler functions (modules/sd_schedulers.py at 02b0092d: sgm_uniform,
-simple_scheduler, kl_optimal) with k-diffusion's DiscreteEpsDDPMDenoiser (4601bf0) as the inner model, on SD's
+simple_scheduler, kl_optimal, ddim_scheduler, get_align_your_steps_sigmas with an SD 1.5 and an SDXL model) with k-diffusion's DiscreteEpsDDPMDenoiser (4601bf0) as the inner model, on SD's
 linear schedule (0.00085 .. 0.012, 1000 steps; alphas_cumprod in float32), and writes the sigmas as JSON.
 
     /usr/bin/python3 scripts/reference/a1111_schedulers.py /path/to/k-diffusion /path/to/a1111 OUT.json
 
-(/path/to/a1111 holds modules/sd_schedulers.py; its `modules.shared` import is stubbed: none of the three uses it.)
+(/path/to/a1111 holds modules/sd_schedulers.py; its `modules.shared` import is stubbed: only align_your_steps reads
+it, for shared.sd_model.is_sdxl.)
 """
 import json
 import os
@@ -40,6 +41,14 @@ for steps in (1, 2, 6, 20, 33):
                   "sigmas": schedulers.simple_scheduler(steps, smin, smax, inner, "cpu").tolist()})
     cases.append({"scheduler": "kl_optimal", "steps": steps,
                   "sigmas": schedulers.kl_optimal(steps, smin, smax, "cpu").tolist()})
+for steps in (1, 2, 6, 20, 30, 33, 999):
+    cases.append({"scheduler": "ddim_uniform", "steps": steps,
+                  "sigmas": schedulers.ddim_scheduler(steps, smin, smax, inner, "cpu").tolist()})
+for family in ("sd1", "sdxl"):
+    modules.shared.sd_model = types.SimpleNamespace(is_sdxl=family == "sdxl")
+    for steps in (1, 2, 6, 10, 11, 20, 33):
+        cases.append({"scheduler": "align_your_steps", "family": family, "steps": steps,
+                      "sigmas": schedulers.get_align_your_steps_sigmas(steps, smin, smax, "cpu").tolist()})
 json.dump({"source": "AUTOMATIC1111 02b0092d modules/sd_schedulers.py, k-diffusion 4601bf0", "cases": cases},
           open(out, "w"))
 print(f"wrote {len(cases)} cases to {out}")

@@ -21,7 +21,7 @@ public final class ImageRequest implements Cloneable {
     private int steps = 20;
     private double cfgScale = 7.0;
     private String sampler = "euler_a";
-    private String scheduler = "discrete";
+    private String scheduler = "automatic";
     private double eta;
     private long seed = 42;
     private int batchSize = 1;
@@ -86,7 +86,7 @@ public final class ImageRequest implements Cloneable {
         return c;
     }
 
-    /** discrete, karras. */
+    /** discrete, karras, ... or "automatic" (the default: the sampler's own). */
     public ImageRequest scheduler(String name) {
         ImageRequest c = copy();
         c.scheduler = Objects.requireNonNull(name, "scheduler");

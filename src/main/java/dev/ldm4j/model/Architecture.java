@@ -2,6 +2,7 @@ package dev.ldm4j.model;
 
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.ParameterSource;
+import dev.ldm4j.sampling.AlignYourSteps;
 import dev.ldm4j.text.ClipTokenizer;
 import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.unet.UNetModel;
@@ -72,6 +73,11 @@ public interface Architecture {
 
     /** The YAML {@code cond_stage_config} (target and params) of a model of this family. */
     Map<String, Object> condStageConfig(ModelConfig c, Map<String, Object> textModelConfig);
+
+    /** The Align Your Steps table made for this family (AUTOMATIC1111 gives every family but SDXL SD 1.5's). */
+    default AlignYourSteps alignYourSteps() {
+        return AlignYourSteps.SD1;
+    }
 
     default UNetModel unet(ParameterSource src, ModelConfig c) {
         return new UNetModel(dev.ldm4j.nn.Weights.of(src, UNET), c.unet());

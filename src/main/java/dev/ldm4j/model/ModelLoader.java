@@ -153,7 +153,7 @@ public final class ModelLoader {
                 weights.add(vaeSrc.taken());
             }
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
-            NoiseSchedule schedule = schedule(f, config);
+            NoiseSchedule schedule = schedule(f, config).withAlignYourSteps(arch.alignYourSteps());
             Set<String> unused = new LinkedHashSet<>(f.keys());
             unused.removeAll(file.taken().keySet());
             unused.removeAll(vaeFile.taken().keySet());

@@ -4,6 +4,7 @@ import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.ParameterSource;
 import dev.ldm4j.nn.Weights;
+import dev.ldm4j.sampling.AlignYourSteps;
 import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
 import dev.ldm4j.text.ClipTokenizer;
@@ -37,6 +38,11 @@ final class SdxlArchitecture extends CompVisArchitecture {
     @Override
     public String name() {
         return "sdxl";
+    }
+
+    @Override
+    public AlignYourSteps alignYourSteps() {
+        return AlignYourSteps.SDXL;
     }
 
     @Override

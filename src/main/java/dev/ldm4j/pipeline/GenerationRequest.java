@@ -2,7 +2,6 @@ package dev.ldm4j.pipeline;
 
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.model.Conditioner;
-import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
 
@@ -70,8 +69,8 @@ public record GenerationRequest(
         Samplers.Choice choice = Samplers.choose(sampler, scheduler);
         sampler = choice.kind().cliName();
         scheduler = choice.scheduler().cliName();
-        if (choice.kind() != SamplerKind.DDIM && eta != 0) {
-            throw new BadRequestException("eta applies to the ddim sampler only, not " + sampler);
+        if (!choice.kind().takesEta() && eta != 0) {
+            throw new BadRequestException("eta applies to the ddim and ddim_trailing samplers only, not " + sampler);
         }
         if (batchSize < 1 || batchSize > MAX_BATCH) {
             throw new BadRequestException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);

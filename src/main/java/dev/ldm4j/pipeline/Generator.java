@@ -59,8 +59,7 @@ public final class Generator {
     /** The number of sampler steps the request runs (fewer than its steps for image-to-image below strength 1). */
     public int plannedSteps(GenerationRequest r) {
         if (r.init() == null) {
-            new TextToImage(model, options).validate(r);
-            return r.steps();
+            return new TextToImage(model, options).validate(r);
         }
         return new ImageToImage(model, options).plannedSteps(r);
     }

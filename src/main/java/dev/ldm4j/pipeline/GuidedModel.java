@@ -15,16 +15,9 @@ import org.bytedeco.pytorch.Tensor;
 final class GuidedModel {
     private GuidedModel() {}
 
-    /** The sampler a request names, with its eta (ddim only). */
+    /** The sampler a request names, with its eta (ddim and ddim_trailing only). */
     static Sampler sampler(GenerationRequest r) {
-        Sampler s = Samplers.byName(r.sampler());
-        if (r.eta() != 0) {
-            if (!s.name().equals("ddim")) {
-                throw new IllegalArgumentException("--eta applies to the ddim sampler only");
-            }
-            return Samplers.ddim(r.eta());
-        }
-        return s;
+        return Samplers.kind(r.sampler()).create(r.eta());
     }
 
     /** The UNet as guidance sees it: the output for latents, timesteps and a conditioning. */

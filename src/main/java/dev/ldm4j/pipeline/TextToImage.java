@@ -30,8 +30,8 @@ final class TextToImage {
         this.options = options;
     }
 
-    /** Checks what can be checked before any work: size, sampler and scheduler names. */
-    void validate(GenerationRequest r) {
+    /** Checks what can be checked before any work: size, sampler and scheduler names; the number of steps. */
+    int validate(GenerationRequest r) {
         if (r.init() != null) {
             throw new IllegalArgumentException("a request with an init image is image-to-image");
         }
@@ -40,7 +40,8 @@ final class TextToImage {
             throw new IllegalArgumentException("width and height must be multiples of " + f + ", got "
                     + r.width() + "x" + r.height());
         }
-        GuidedModel.sampler(r).plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
+        // some schedules give another number of steps than asked (ddim_uniform, beta; CompVis DDIM at 30 steps)
+        return GuidedModel.sampler(r).plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps()).steps();
     }
 
     GenerationResult generate(GenerationRequest r, StepListener listener) {

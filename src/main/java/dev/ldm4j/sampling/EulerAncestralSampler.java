@@ -7,13 +7,24 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * k-diffusion sample_euler_ancestral (s_noise 1): an Euler step down to sigma_down, then fresh noise of
  * scale sigma_up, with sigma_up = min(sigma_next, eta sqrt(sigma_next^2 (sigma^2 - sigma_next^2) / sigma^2))
- * and sigma_down = sqrt(sigma_next^2 - sigma_up^2). No noise (and no draw) on a step to sigma 0.
+ * and sigma_down = sqrt(sigma_next^2 - sigma_up^2). No noise (and no draw) on a step to sigma 0, nor at eta 0.
+ *
+ * <p>The same walk is DDIM with that eta (in k-diffusion's variables DDIM's noise scale is exactly sigma_up),
+ * which is what stable-diffusion.cpp's {@code ddim_trailing} runs on the simple scheduler's trailing
+ * timesteps.
  */
 final class EulerAncestralSampler extends SigmaSampler {
     private final double eta;
 
     EulerAncestralSampler(double eta) {
-        super(SamplerKind.EULER_A);
+        this(SamplerKind.EULER_A, eta);
+    }
+
+    EulerAncestralSampler(SamplerKind kind, double eta) {
+        super(kind);
+        if (!(eta >= 0)) {
+            throw new IllegalArgumentException("eta must be >= 0, got " + eta);
+        }
         this.eta = eta;
     }
 
@@ -28,7 +39,7 @@ final class EulerAncestralSampler extends SigmaSampler {
             double down = Math.sqrt(next * next - up * up);
             Tensor d = derivative(x, denoised, plan.get(i));
             Tensor out = x.add(d, s(down - sigma));
-            if (next > 0) {
+            if (next > 0 && eta > 0) {
                 out = out.add(randnLike(noise, x), s(up));
             }
             return new StepResult(out, denoised);

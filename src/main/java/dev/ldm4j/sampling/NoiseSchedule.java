@@ -16,8 +16,14 @@ public final class NoiseSchedule {
     private final float[] betas;
     private final float[] sigmas;
     private final float[] logSigmas;
+    private final AlignYourSteps alignYourSteps;
 
     private NoiseSchedule(float[] alphasCumprod, float[] betas) {
+        this(alphasCumprod, betas, AlignYourSteps.SD1);
+    }
+
+    private NoiseSchedule(float[] alphasCumprod, float[] betas, AlignYourSteps alignYourSteps) {
+        this.alignYourSteps = java.util.Objects.requireNonNull(alignYourSteps, "alignYourSteps");
         if (alphasCumprod.length < 2) {
             throw new IllegalArgumentException("a noise schedule needs at least 2 timesteps, got " + alphasCumprod.length);
         }
@@ -78,6 +84,15 @@ public final class NoiseSchedule {
             betas[t] = (float) (1.0 - ac[t] / prev);
         }
         return new NoiseSchedule(ac, betas);
+    }
+
+    /** This schedule with the Align Your Steps table of a model family (SD 1.5's unless told). */
+    public NoiseSchedule withAlignYourSteps(AlignYourSteps table) {
+        return new NoiseSchedule(alphasCumprod, betas, table);
+    }
+
+    public AlignYourSteps alignYourSteps() {
+        return alignYourSteps;
     }
 
     /** Number of DDPM timesteps (1000 for Stable Diffusion). */
@@ -154,7 +169,8 @@ public final class NoiseSchedule {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NoiseSchedule s && Arrays.equals(alphasCumprod, s.alphasCumprod);
+        return o instanceof NoiseSchedule s && Arrays.equals(alphasCumprod, s.alphasCumprod)
+                && alignYourSteps == s.alignYourSteps;
     }
 
     @Override

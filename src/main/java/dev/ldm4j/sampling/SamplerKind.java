@@ -3,6 +3,7 @@ package dev.ldm4j.sampling;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.DoubleFunction;
 import java.util.function.Supplier;
 
 /**
@@ -12,7 +13,7 @@ import java.util.function.Supplier;
  */
 public enum SamplerKind {
     /** CompVis DDIM, eta 0. */
-    DDIM("ddim", "DDIM", () -> new DdimSampler(0.0)),
+    DDIM("ddim", "DDIM", () -> new DdimSampler(0.0), Scheduler.DISCRETE, DdimSampler::new),
     /** CompVis PLMS. */
     PLMS("plms", "PLMS", PlmsSampler::new),
     /** Ancestral DDPM on the DDIM timesteps. */
@@ -36,16 +37,63 @@ public enum SamplerKind {
     /** k-diffusion sample_dpmpp_2m_sde, eta 1, midpoint, Gaussian noise per step. */
     DPMPP_2M_SDE("dpm++2m_sde", "DPM++ 2M SDE", DpmPp2mSdeSampler::new),
     /** k-diffusion sample_dpmpp_3m_sde, eta 1, Gaussian noise per step. */
-    DPMPP_3M_SDE("dpm++3m_sde", "DPM++ 3M SDE", DpmPp3mSdeSampler::new);
+    DPMPP_3M_SDE("dpm++3m_sde", "DPM++ 3M SDE", DpmPp3mSdeSampler::new),
+    /** ComfyUI sample_ipndm: fourth-order Adams-Bashforth in sigma, fixed-step weights. */
+    IPNDM("ipndm", "iPNDM", () -> new IpndmSampler(false)),
+    /** ComfyUI sample_ipndm_v: the same with variable-step weights. */
+    IPNDM_V("ipndm_v", "iPNDM v", () -> new IpndmSampler(true)),
+    /** ComfyUI sample_lcm; the lcm scheduler unless another is named. */
+    LCM("lcm", "LCM", LcmSampler::new, Scheduler.LCM, null),
+    /**
+     * DDIM on trailing timesteps with eta (default 0; --eta), stable-diffusion.cpp's ddim_trailing: Euler
+     * ancestral with that eta; the simple scheduler unless another is named.
+     */
+    DDIM_TRAILING("ddim_trailing", "DDIM Trailing", () -> new EulerAncestralSampler(SamplerKind.ddimTrailing(), 0),
+            Scheduler.SIMPLE, eta -> new EulerAncestralSampler(SamplerKind.ddimTrailing(), eta));
 
     private final String cliName;
     private final String a1111Name;
     private final Supplier<Sampler> factory;
+    private final Scheduler defaultScheduler;
+    private final DoubleFunction<Sampler> withEta;
 
     SamplerKind(String cliName, String a1111Name, Supplier<Sampler> factory) {
+        this(cliName, a1111Name, factory, Scheduler.DISCRETE, null);
+    }
+
+    SamplerKind(String cliName, String a1111Name, Supplier<Sampler> factory, Scheduler defaultScheduler,
+                DoubleFunction<Sampler> withEta) {
         this.cliName = cliName;
         this.a1111Name = a1111Name;
         this.factory = factory;
+        this.defaultScheduler = defaultScheduler;
+        this.withEta = withEta;
+    }
+
+    // an enum constant cannot name itself in its own constructor arguments
+    private static SamplerKind ddimTrailing() {
+        return DDIM_TRAILING;
+    }
+
+    /** The scheduler a request without one (or with AUTOMATIC1111's "Automatic") gets. */
+    public Scheduler defaultScheduler() {
+        return defaultScheduler;
+    }
+
+    /** Whether --eta applies: ddim and ddim_trailing. */
+    public boolean takesEta() {
+        return withEta != null;
+    }
+
+    /** A new sampler of this kind with the given eta. */
+    public Sampler create(double eta) {
+        if (withEta == null) {
+            if (eta != 0) {
+                throw new IllegalArgumentException("eta does not apply to the " + cliName + " sampler");
+            }
+            return create();
+        }
+        return withEta.apply(eta);
     }
 
     /** The stable-diffusion.cpp CLI name: ddim, euler_a, dpm++2m, ... */

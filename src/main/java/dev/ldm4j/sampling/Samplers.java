@@ -35,14 +35,16 @@ public final class Samplers {
     public record Choice(SamplerKind kind, Scheduler scheduler) {}
 
     /**
-     * The sampler and scheduler of a request, whichever convention names them: stable-diffusion.cpp's
+     * The sampler and scheduler of a request, whichever convention names them (no scheduler, or "Automatic",
+     * is the sampler's own: {@link SamplerKind#defaultScheduler()}): stable-diffusion.cpp's
      * ({@code dpm++2m} + {@code karras}), AUTOMATIC1111's ({@code "DPM++ 2M"} + {@code "Karras"}), or
      * AUTOMATIC1111's older combined names ({@code "DPM++ 2M Karras"}, whose scheduler wins over a
      * {@code discrete}/{@code Automatic} one and must not contradict another).
      */
     public static Choice choose(String sampler, String scheduler) {
-        Scheduler s = Scheduler.byName(scheduler == null || scheduler.isBlank() ? "discrete" : scheduler);
         String name = sampler == null ? "" : sampler.trim();
+        boolean automatic = scheduler == null || scheduler.isBlank() || scheduler.trim().equalsIgnoreCase("automatic");
+        Scheduler s = automatic ? Scheduler.DISCRETE : Scheduler.byName(scheduler);
         for (Scheduler implied : Scheduler.values()) {
             String suffix = " " + implied.a1111Name();
             if (implied != Scheduler.DISCRETE && name.toLowerCase(java.util.Locale.ROOT)
@@ -54,7 +56,8 @@ public final class Samplers {
                 return new Choice(kind(name.substring(0, name.length() - suffix.length())), implied);
             }
         }
-        return new Choice(kind(name), s);
+        SamplerKind kind = kind(name);
+        return new Choice(kind, automatic ? kind.defaultScheduler() : s);
     }
 
     /** CompVis DDIM with a chosen eta (0 deterministic, 1 ancestral). */

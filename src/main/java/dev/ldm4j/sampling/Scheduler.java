@@ -28,7 +28,26 @@ public enum Scheduler {
      * linearly from sigma_max to sigma_min over steps + 1 points. It ends at sigma_min, not 0, as
      * AUTOMATIC1111's does: the last step leaves the smallest noise level of the table in the latent.
      */
-    KL_OPTIMAL("kl_optimal", "KL Optimal");
+    KL_OPTIMAL("kl_optimal", "KL Optimal"),
+    /**
+     * Every (size / steps)-th sigma of the table from index 1 up, reversed (AUTOMATIC1111's and ComfyUI's
+     * ddim_uniform): the DDIM paper's spacing. It may give more steps than asked when steps does not divide the
+     * table (30 steps give 31).
+     */
+    DDIM_UNIFORM("ddim_uniform", "DDIM"),
+    /**
+     * Timesteps at the quantiles 1 - i / steps of Beta(0.6, 0.6), rounded to the table, repeats dropped ("Beta
+     * Sampling is All You Need", Lee et al. 2024; ComfyUI's and stable-diffusion.cpp's beta): dense at both
+     * ends. It may give fewer steps than asked.
+     */
+    BETA("beta", "Beta"),
+    /** {@link AlignYourSteps}: the table of the model's family (SDXL's, else SD 1.5's), as AUTOMATIC1111 picks. */
+    ALIGN_YOUR_STEPS("align_your_steps", "Align Your Steps"),
+    /**
+     * The timesteps of LCM's 50-step distillation schedule (999, 979, ..., 19) at the indices floor(i * 50 /
+     * steps), as diffusers' LCMScheduler and stable-diffusion.cpp take them; at most 50 steps.
+     */
+    LCM("lcm", "LCM");
 
     private static final double RHO = 7.0;
     private final String cliName;
@@ -57,6 +76,9 @@ public enum Scheduler {
         if (key.equals("automatic")) {
             return DISCRETE;
         }
+        if (key.equals("ays")) {
+            return ALIGN_YOUR_STEPS;
+        }
         for (Scheduler s : values()) {
             if (s.cliName.equals(key) || s.a1111Name.toLowerCase(Locale.ROOT).equals(key)) {
                 return s;
@@ -69,7 +91,10 @@ public enum Scheduler {
         return Arrays.stream(values()).map(Scheduler::cliName).collect(Collectors.joining(", "));
     }
 
-    /** steps noise levels, descending, then 0 (steps + 1 values). */
+    /**
+     * steps noise levels, descending, then 0 (steps + 1 values; ddim_uniform and beta may give a few more or
+     * fewer, and kl_optimal ends at the smallest level instead of 0).
+     */
     public Sigmas sigmas(NoiseSchedule schedule, int steps) {
         if (steps < 1) {
             throw new IllegalArgumentException("steps must be >= 1, got " + steps);
@@ -120,9 +145,62 @@ public enum Scheduler {
                     out[i] = table[table.length - 1 - (int) (i * stride)];
                 }
             }
+            case DDIM_UNIFORM -> {
+                return ddimUniform(schedule.sigmas(), steps);
+            }
+            case BETA -> {
+                return beta(schedule.sigmas(), steps);
+            }
+            case ALIGN_YOUR_STEPS -> {
+                return new Sigmas(schedule.alignYourSteps().sigmas(steps));
+            }
+            case LCM -> {
+                int original = 50;
+                if (steps > original) {
+                    throw new BadRequestException("the lcm scheduler has at most " + original
+                            + " steps (LCM's distillation schedule), got " + steps);
+                }
+                int stride = schedule.size() / original;
+                for (int i = 0; i < steps; i++) {
+                    out[i] = schedule.sigma((original - i * original / steps) * stride - 1);
+                }
+            }
             default -> throw new IllegalStateException(name());
         }
         out[steps] = 0f;
+        return new Sigmas(out);
+    }
+
+    private static Sigmas ddimUniform(float[] table, int steps) {
+        int stride = Math.max(table.length / steps, 1);
+        java.util.List<Float> picked = new java.util.ArrayList<>();
+        for (int x = 1; x < table.length; x += stride) {
+            picked.add(table[x]);
+        }
+        float[] out = new float[picked.size() + 1];
+        for (int i = 0; i < picked.size(); i++) {
+            out[i] = picked.get(picked.size() - 1 - i);
+        }
+        return new Sigmas(out);
+    }
+
+    private static Sigmas beta(float[] table, int steps) {
+        double alpha = 0.6;
+        double beta = 0.6;
+        int last = table.length - 1;
+        java.util.List<Float> picked = new java.util.ArrayList<>();
+        double previous = -1;
+        for (int i = 0; i < steps; i++) {
+            double t = Math.rint(BetaDistribution.ppf(1.0 - (double) i / steps, alpha, beta) * last);
+            if (t != previous) {
+                picked.add(table[(int) t]);
+            }
+            previous = t;
+        }
+        float[] out = new float[picked.size() + 1];
+        for (int i = 0; i < picked.size(); i++) {
+            out[i] = picked.get(i);
+        }
         return new Sigmas(out);
     }
 

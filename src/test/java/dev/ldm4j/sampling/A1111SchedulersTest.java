@@ -12,13 +12,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * sgm_uniform, simple and kl_optimal against AUTOMATIC1111's own functions on SD's schedule
- * (scripts/reference/a1111_schedulers.py).
+ * sgm_uniform, simple, kl_optimal, ddim_uniform and align_your_steps against AUTOMATIC1111's own functions on
+ * SD's schedule (scripts/reference/a1111_schedulers.py); beta against ComfyUI's and lcm against diffusers'
+ * timesteps (scripts/reference/comfy_reference.py).
  */
 class A1111SchedulersTest {
     static Stream<JsonNode> cases() throws IOException {
-        try (InputStream in = A1111SchedulersTest.class.getResourceAsStream("a1111-schedulers.json")) {
-            return StreamSupport.stream(new ObjectMapper().readTree(in).get("cases").spliterator(), false);
+        return Stream.concat(read("a1111-schedulers.json", "cases"), read("comfy-reference.json", "schedules"));
+    }
+
+    private static Stream<JsonNode> read(String resource, String field) throws IOException {
+        try (InputStream in = A1111SchedulersTest.class.getResourceAsStream(resource)) {
+            return StreamSupport.stream(new ObjectMapper().readTree(in).get(field).spliterator(), false);
         }
     }
 
@@ -27,7 +32,11 @@ class A1111SchedulersTest {
     void sigmasMatchAutomatic1111(JsonNode c) {
         Scheduler scheduler = Scheduler.byName(c.get("scheduler").asText());
         int steps = c.get("steps").asInt();
-        float[] mine = scheduler.sigmas(NoiseSchedule.linear(1000, 0.00085, 0.012), steps).values();
+        NoiseSchedule schedule = NoiseSchedule.linear(1000, 0.00085, 0.012);
+        if (c.path("family").asText().equals("sdxl")) {
+            schedule = schedule.withAlignYourSteps(AlignYourSteps.SDXL);
+        }
+        float[] mine = scheduler.sigmas(schedule, steps).values();
         JsonNode expected = c.get("sigmas");
         assertEquals(expected.size(), mine.length, "number of sigmas");
         for (int i = 0; i < mine.length; i++) {

@@ -17,14 +17,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The samplers no shared fixture covers (lms, dpm2, dpm2_a, dpm++2s_a, dpm++2m_sde, dpm++3m_sde) against
- * k-diffusion's own functions run on a synthetic eps model (scripts/reference/kdiffusion_samplers.py): the same
+ * The samplers no shared fixture covers against their reference code run on a synthetic eps model: lms, dpm2,
+ * dpm2_a, dpm++2s_a, dpm++2m_sde, dpm++3m_sde against k-diffusion's own functions
+ * (scripts/reference/kdiffusion_samplers.py); lcm, ipndm, ipndm_v against ComfyUI's and ddim_trailing against
+ * k-diffusion's Euler ancestral with its eta (scripts/reference/comfy_reference.py). Each case checks the same
  * x_T from the seed, the same sigmas, the same final latent, and the same number of draws from the seed's
  * stream (the generator's next draw after the run agrees).
  */
 class MoreKDiffusionSamplersTest {
     static Stream<JsonNode> cases() throws IOException {
-        try (InputStream in = MoreKDiffusionSamplersTest.class.getResourceAsStream("kdiffusion-samplers.json")) {
+        return Stream.concat(read("kdiffusion-samplers.json"), read("comfy-reference.json"));
+    }
+
+    private static Stream<JsonNode> read(String resource) throws IOException {
+        try (InputStream in = MoreKDiffusionSamplersTest.class.getResourceAsStream(resource)) {
             JsonNode root = new ObjectMapper().readTree(in);
             return java.util.stream.StreamSupport.stream(root.get("cases").spliterator(), false);
         }
@@ -46,11 +52,13 @@ class MoreKDiffusionSamplersTest {
         // the reference's model: eps = tanh(x_in) * (0.5 + t / 2000)
         ModelFn eps = (x, t) -> x.tanh().mul(t.div(s(2000)).add(s(0.5)).view(-1, 1, 1, 1));
         Denoiser denoiser = new Denoiser(eps, Prediction.EPS, schedule);
-        Sampler sampler = Samplers.byName(name);
+        Sampler sampler = Samplers.kind(name).create(c.path("eta").asDouble(0));
+        Scheduler scheduler = Scheduler.byName(c.path("scheduler").asText("discrete"));
         try (PointerScope scope = new PointerScope(); SeededNoise noise = new SeededNoise(c.get("seed").asLong())) {
             Tensor xT = noise.randn(1, 4, 8, 8);
             assertArrayEquals(floats(c.get("x_T")), Tensors.toFloats(xT), 0f, "x_T");
-            Plan plan = sampler.plan(schedule, Scheduler.DISCRETE, c.get("steps").asInt());
+            Plan plan = sampler.plan(schedule, scheduler, c.get("steps").asInt());
+            assertArrayEquals(floats(c.get("sigmas")), ((Sigmas) plan).values(), 2e-6f, "sigmas");
             Tensor out = sampler.sample(denoiser, plan, plan.initialLatent(xT), noise, StepListener.NONE);
             float[] expected = floats(c.get("final"));
             float[] mine = Tensors.toFloats(out);
