@@ -5,6 +5,7 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
@@ -51,6 +52,15 @@ final class GenerateCommand implements Runnable {
 
     @Option(names = "--vae", paramLabel = "FILE", description = "A separate VAE to use instead of the checkpoint's.")
     Path vae;
+
+    @Option(names = "--refiner", paramLabel = "FILE",
+            description = "An SDXL refiner checkpoint that finishes the denoising (see --refiner-switch).")
+    Path refiner;
+
+    @Option(names = "--refiner-switch", defaultValue = "0.8", paramLabel = "FRACTION",
+            description = "The part of the denoising the base model does before the refiner takes over "
+                    + "(by timestep, as diffusers' denoising_end; default ${DEFAULT-VALUE}).")
+    double refinerSwitch;
 
     @Option(names = "--taesd", paramLabel = "FILE", description = "Decode with this TAESD decoder (fast, approximate).")
     Path taesd;
@@ -213,13 +223,25 @@ final class GenerateCommand implements Runnable {
                     torch.get_num_threads(), Kernels.oneDnnEnabled() ? "on, each kernel checked "
                             + "against float64 at first use" : "off");
         }
-        try (LatentDiffusionModel sd = ModelLoader.load(load)) {
-            generate(sd, request, outputs);
+        if (refiner != null && !(refinerSwitch > 0 && refinerSwitch <= 1)) {
+            throw new BadInputException("--refiner-switch must be in (0, 1], got " + refinerSwitch);
+        }
+        try (LatentDiffusionModel sd = ModelLoader.load(load);
+             LatentDiffusionModel second = refiner == null ? null : ModelLoader.load(new ModelLoader.Options(refiner,
+                     null, null, null, unetPrecision, vaeP, dev, null))) {
+            if (second != null && (sd.config().architecture() != Architecture.SDXL
+                    || second.config().architecture() != Architecture.SDXL)) {
+                throw new BadInputException("--refiner pairs two SDXL models; got " + sd.config().describe()
+                        + " and " + second.config().describe());
+            }
+            generate(sd, second, request, outputs);
         }
     }
 
-    private void generate(LatentDiffusionModel sd, GenerationRequest request, List<Path> outputs) {
-        Generator generator = new Generator(sd, new Generator.Options(vaeTiling));
+    private void generate(LatentDiffusionModel sd, LatentDiffusionModel second, GenerationRequest request,
+                          List<Path> outputs) {
+        Generator generator = new Generator(sd, new Generator.Options(vaeTiling,
+                second == null ? null : new Generator.Refiner(second, refinerSwitch)));
         int total = generator.plannedSteps(request);
         System.err.println("seed " + seed);
         GenerationResult result;

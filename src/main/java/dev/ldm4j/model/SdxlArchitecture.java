@@ -28,16 +28,30 @@ import java.util.Map;
  *
  * <p>The config's {@code textModelConfig} holds both towers: {@code clip} and {@code openclip} (their
  * text_model_config maps), {@code clip_layer_idx} (which CLIP hidden state) and {@code size_embed_dim}.
+ *
+ * <p>The refiner ({@code sd_xl_refiner.yaml}, named {@code sdxl-refiner}) is a variant: OpenCLIP alone, under
+ * {@code conditioner.embedders.0.model.}; its config has no {@code clip}, and its {@code label_emb} takes the
+ * pooled text and five embeddings (original size, crop, aesthetic score).
  */
 final class SdxlArchitecture extends CompVisArchitecture {
     static final String EMBEDDERS = "conditioner.embedders.";
     private static final String CLIP = EMBEDDERS + "0.transformer.text_model.";
     private static final String OPENCLIP = EMBEDDERS + "1.model.";
+    private static final String REFINER_OPENCLIP = EMBEDDERS + "0.model.";
     static final double SCALE_FACTOR = 0.13025;
 
     @Override
     public String name() {
         return "sdxl";
+    }
+
+    @Override
+    public String name(ModelConfig c) {
+        return isRefiner(c) ? "sdxl-refiner" : name();
+    }
+
+    static boolean isRefiner(ModelConfig c) {
+        return c.textModelConfig().get("clip") == null;
     }
 
     @Override
@@ -77,7 +91,12 @@ final class SdxlArchitecture extends CompVisArchitecture {
 
     @Override
     public boolean recognises(SafetensorsFile f) {
-        return f.has(CLIP + "embeddings.token_embedding.weight") && f.has(OPENCLIP + "token_embedding.weight");
+        return f.has(CLIP + "embeddings.token_embedding.weight") && f.has(OPENCLIP + "token_embedding.weight")
+                || isRefiner(f);
+    }
+
+    private static boolean isRefiner(SafetensorsFile f) {
+        return f.has(REFINER_OPENCLIP + "token_embedding.weight") && f.has(UNET + "label_emb.0.0.weight");
     }
 
     @Override
@@ -90,11 +109,16 @@ final class SdxlArchitecture extends CompVisArchitecture {
         UNetConfig u = detectUNet(f);
         String labelEmb = UNET + "label_emb.0.0.weight";
         if (!f.has(labelEmb)) {
-            throw new UnsupportedModelException(f.path() + ": an SDXL checkpoint without " + labelEmb
-                    + " (the refiner and other variants are not supported yet)");
+            throw new UnsupportedModelException(f.path() + ": an SDXL checkpoint without " + labelEmb);
         }
         int adm = (int) f.info(labelEmb).shape()[1];
         UNetConfig unet = withAdm(u, adm);
+        if (isRefiner(f)) {
+            OpenClipTextConfig open = OpenClipTextConfig.detect(f, REFINER_OPENCLIP);
+            return new ModelConfig(this, false, unet, defaultTextLayer(),
+                    textConfig(null, -1, open.toMap(), (adm - open.embedDim()) / 5), VaeConfig.detect(f, VAE,
+                    SCALE_FACTOR), 0.00085, 0.012, 1000);
+        }
         ClipTextConfig clip = ClipTextConfig.detect(f, CLIP);
         OpenClipTextConfig open = OpenClipTextConfig.detect(f, OPENCLIP);
         int sizeDim = (adm - open.embedDim()) / 6;
@@ -113,8 +137,10 @@ final class SdxlArchitecture extends CompVisArchitecture {
     private static Map<String, Object> textConfig(Map<String, Object> clip, int clipLayerIdx,
                                                   Map<String, Object> openClip, int sizeDim) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("clip", clip);
-        m.put("clip_layer_idx", clipLayerIdx);
+        if (clip != null) {
+            m.put("clip", clip);
+            m.put("clip_layer_idx", clipLayerIdx);
+        }
         m.put("openclip", openClip);
         m.put("size_embed_dim", sizeDim);
         return m;
@@ -138,8 +164,12 @@ final class SdxlArchitecture extends CompVisArchitecture {
         ClipTextConfig clip;
         OpenClipTextConfig open;
         try {
-            clip = ClipTextConfig.fromMap((Map<String, Object>) m.get("clip"));
             open = OpenClipTextConfig.fromMap((Map<String, Object>) m.get("openclip"));
+            if (isRefiner(c)) {
+                return SdxlTextEncoders.refiner(new OpenClipTextModel(Weights.of(src, REFINER_OPENCLIP), open,
+                        OpenClipLayer.PENULTIMATE, true));
+            }
+            clip = ClipTextConfig.fromMap((Map<String, Object>) m.get("clip"));
         } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
             throw new UnsupportedModelException("SDXL text_model_config: " + e.getMessage());
         }
@@ -166,9 +196,21 @@ final class SdxlArchitecture extends CompVisArchitecture {
 
     @Override
     public boolean expectedUnused(String key) {
-        return super.expectedUnused(key) || key.startsWith(OPENCLIP) && key.endsWith("logit_scale")
+        return super.expectedUnused(key)
+                || (key.startsWith(OPENCLIP) || key.startsWith(REFINER_OPENCLIP)) && key.endsWith("logit_scale")
                 // the CLIP tower's output is a hidden state before its final LayerNorm
                 || key.startsWith(CLIP + "final_layer_norm.");
+    }
+
+    /** sgm's context_dim: one number, or one per level (the refiner's YAML), which must then agree. */
+    private static int contextDim(YamlMaps y, Map<String, Object> up) {
+        int[] dims = y.ints(up, "context_dim", new int[] {2048});
+        for (int d : dims) {
+            if (d != dims[0]) {
+                throw new IllegalArgumentException("context_dim differs between levels: " + java.util.Arrays.toString(dims));
+            }
+        }
+        return dims[0];
     }
 
     /** An sgm config ({@code model.target: sgm.models.diffusion.DiffusionEngine}). */
@@ -196,7 +238,7 @@ final class SdxlArchitecture extends CompVisArchitecture {
                     y.integer(up, "model_channels", 320), y.ints(up, "attention_resolutions", new int[0]),
                     y.integer(up, "num_res_blocks", 2), y.ints(up, "channel_mult", new int[] {1, 2, 4}),
                     y.integer(up, "num_heads", -1), y.integer(up, "num_head_channels", -1),
-                    y.ints(up, "transformer_depth", new int[] {1}), y.integer(up, "context_dim", 2048),
+                    y.ints(up, "transformer_depth", new int[] {1}), contextDim(y, up),
                     y.bool(up, "use_linear_in_transformer", true), y.bool(up, "legacy", false), null, 0, adm);
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(source + ": network_config: " + e.getMessage());
@@ -237,7 +279,7 @@ final class SdxlArchitecture extends CompVisArchitecture {
                         + "has FrozenCLIPEmbedder, FrozenOpenCLIPEmbedder2 and three ConcatTimestepEmbedderND)");
             }
         }
-        if (clip == null || open == null || sizeDim <= 0) {
+        if (open == null || sizeDim <= 0) {
             throw new UnsupportedModelException(source + ": conditioner_config lacks one of SDXL's embedders");
         }
         Map<String, Object> fsp = y.map(y.map(p, "first_stage_config"), "params");

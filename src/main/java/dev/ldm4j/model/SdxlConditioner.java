@@ -21,6 +21,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * emb(original w), emb(crop top), emb(crop left), emb(target h), emb(target w)]}, each size a sinusoidal
  * embedding of {@code sizeDim} numbers ({@link Conditioner.Sizes}). An empty negative prompt gives zeros for everything the text towers
  * make, the size embeddings stay (sgm's {@code force_uc_zero_embeddings=['txt']}).
+ *
+ * <p>The refiner ({@code sd_xl_refiner.yaml}) conditions on OpenCLIP alone, and its vector is {@code [pooled,
+ * emb(original h), emb(original w), emb(crop top), emb(crop left), emb(aesthetic score)]}: 6.0 for the prompt,
+ * 2.5 for the negative prompt (sgm's demo and diffusers' defaults). An empty negative prompt is encoded like
+ * any other, not zeroed, as sgm's demo runs the refiner ({@code is_legacy}).
  */
 final class SdxlConditioner implements Conditioner {
     private final SdxlTextEncoders text;
@@ -28,8 +33,14 @@ final class SdxlConditioner implements Conditioner {
     private final WeightedPromptEncoder prompts;
     private final ComputeDevice device;
     private final int sizeDim;
+    private final boolean refiner;
+
+    /** The aesthetic scores the refiner is conditioned on: sgm's and diffusers' defaults. */
+    static final double AESTHETIC_SCORE = 6.0;
+    static final double NEGATIVE_AESTHETIC_SCORE = 2.5;
 
     SdxlConditioner(SdxlTextEncoders text, ClipTokenizer tokenizer, ComputeDevice device, int sizeDim) {
+        this.refiner = !text.hasClip();
         this.text = text;
         // ids in CLIPTokenizer's convention; the OpenCLIP tower derives its own padding from them
         this.context = new TextConditioner(text, tokenizer, ClipTokenizer.Style.SD1, device);
@@ -51,7 +62,7 @@ final class SdxlConditioner implements Conditioner {
         int b = texts.size();
         Tensor context;
         Tensor pooled;
-        if (in.negative() && texts.stream().allMatch(String::isEmpty)) {
+        if (!refiner && in.negative() && texts.stream().allMatch(String::isEmpty)) {
             context = torch.zeros(new long[] {b, ClipTokenizer.CONTEXT_LENGTH, text.contextDim()},
                     Tensors.options(ScalarType.Float));
             pooled = torch.zeros(new long[] {b, text.pooledDim()}, Tensors.options(ScalarType.Float));
@@ -60,10 +71,14 @@ final class SdxlConditioner implements Conditioner {
             pooled = pooled(texts);
         }
         long[] sizes = in.sizesOrDefault().values();
+        double[] numbers = new double[refiner ? 5 : 6];
+        for (int i = 0; i < numbers.length; i++) {
+            numbers[i] = i < 4 || !refiner ? sizes[i] : in.negative() ? NEGATIVE_AESTHETIC_SCORE : AESTHETIC_SCORE;
+        }
         List<Tensor> parts = new ArrayList<>(List.of(pooled));
-        for (long v : sizes) {
+        for (double v : numbers) {
             float[] values = new float[b];
-            java.util.Arrays.fill(values, v);
+            java.util.Arrays.fill(values, (float) v);
             parts.add(UNetModel.timestepEmbedding(Tensors.fromFloats(values, b), sizeDim));
         }
         return Conditioning.crossAttn(context).withVector(Ops.cat(1, parts.toArray(Tensor[]::new)));

@@ -22,12 +22,38 @@ import org.bytedeco.pytorch.Tensor;
 public final class Generator {
     /**
      * @param vaeTiling decode in tiles (true), whole (false), or only above {@link TiledDecode#AUTO_PIXELS} (null)
+     * @param refiner   null, or a second model that takes over the denoising at the end ({@link Refiner})
      */
-    public record Options(Boolean vaeTiling) {
-        public static final Options DEFAULT = new Options(null);
+    public record Options(Boolean vaeTiling, Refiner refiner) {
+        public static final Options DEFAULT = new Options(null, null);
+
+        public Options(Boolean vaeTiling) {
+            this(vaeTiling, null);
+        }
 
         boolean tiled(GenerationRequest r) {
             return TiledDecode.wanted(vaeTiling, (long) r.width() * r.height());
+        }
+    }
+
+    /**
+     * An SDXL refiner as a second expert (diffusers' denoising_end / denoising_start, AUTOMATIC1111's "switch
+     * at"): the base model denoises while the timestep is at least (1 - switchAt) * 1000, the refiner the rest
+     * of the same sampler run, each with its own conditioning. The sampler's state carries across the switch.
+     *
+     * @param switchAt the fraction of the noise schedule (by timestep) the base model covers, in (0, 1]
+     */
+    public record Refiner(LatentDiffusionModel model, double switchAt) {
+        public Refiner {
+            java.util.Objects.requireNonNull(model, "model");
+            if (!(switchAt > 0 && switchAt <= 1)) {
+                throw new dev.ldm4j.io.BadRequestException("--refiner-switch must be in (0, 1], got " + switchAt);
+            }
+        }
+
+        /** The timestep below which the refiner runs (diffusers' discrete_timestep_cutoff). */
+        float cutoff(int timesteps) {
+            return (float) Math.round(timesteps - switchAt * timesteps);
         }
     }
 
@@ -37,6 +63,13 @@ public final class Generator {
     public Generator(LatentDiffusionModel model, Options options) {
         this.model = model;
         this.options = options == null ? Options.DEFAULT : options;
+        Refiner refiner = this.options.refiner();
+        if (refiner != null && (refiner.model().latentChannels() != model.latentChannels()
+                || refiner.model().downscaleFactor() != model.downscaleFactor()
+                || refiner.model().schedule().size() != model.schedule().size())) {
+            throw new dev.ldm4j.io.BadRequestException("the refiner " + refiner.model().name() + " does not share "
+                    + model.name() + "'s latent space and noise schedule");
+        }
     }
 
     public Generator(LatentDiffusionModel model) {

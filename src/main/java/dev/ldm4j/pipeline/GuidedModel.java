@@ -20,6 +20,22 @@ final class GuidedModel {
         return Samplers.kind(r.sampler()).create(r.eta());
     }
 
+    /**
+     * The guided model of a request, handed to the options' refiner below its cutoff timestep (the refiner gets
+     * no inpainting channels: SDXL refiners have none).
+     */
+    static ModelFn of(LatentDiffusionModel model, Generator.Options options, GenerationRequest r, Tensor concat) {
+        ModelFn base = of(model, r, concat);
+        Generator.Refiner refiner = options.refiner();
+        if (refiner == null) {
+            return base;
+        }
+        ModelFn second = of(refiner.model(), r, null);
+        float cutoff = refiner.cutoff(model.schedule().size());
+        // every timestep of a call is the same one, so the first decides (diffusers: timesteps >= cutoff)
+        return (x, t) -> t.select(0, 0).item_float() >= cutoff ? base.apply(x, t) : second.apply(x, t);
+    }
+
     /** The UNet as guidance sees it: the output for latents, timesteps and a conditioning. */
     @FunctionalInterface
     interface ConditionedModel {

@@ -115,7 +115,7 @@ final class ImageToImage {
                         Masks.keep(Masks.toLatent(mask, b, h, w)), noise);
             }
 
-            ModelFn fn = GuidedModel.of(model, r, concat);
+            ModelFn fn = GuidedModel.of(model, options, r, concat);
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
             Tensor z0 = sampler.sample(denoiser, run, x, noise, blend != null ? blend : listener);
             if (blend != null) {

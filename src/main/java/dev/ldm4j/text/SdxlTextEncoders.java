@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.global.torch;
  * penultimate resblock output without {@code ln_final}: context [B, N, 768 + 1280]. The pooled vector is
  * OpenCLIP's alone.
  *
+ * <p>The refiner has the OpenCLIP tower alone ({@link #refiner}): context [B, N, 1280].
+ *
  * <p>Both towers read the same BPE tokens and differ only in padding: CLIPTokenizer pads with end-of-text
  * (49407), open_clip.tokenize with 0. Ids come in the CLIP convention; the OpenCLIP ids are derived by
  * zeroing every position after the first end-of-text, so prompt chunking and weighting stay in step across
@@ -30,13 +32,22 @@ public final class SdxlTextEncoders implements TextEncoder {
      * @param openClip     built with its {@code text_projection}
      */
     public SdxlTextEncoders(ClipTextModel clip, int clipLayerIdx, OpenClipTextModel openClip) {
-        if (clipLayerIdx < 1 || clipLayerIdx > clip.config().numHiddenLayers()) {
+        if (clip != null && (clipLayerIdx < 1 || clipLayerIdx > clip.config().numHiddenLayers())) {
             throw new IllegalArgumentException("layer_idx " + clipLayerIdx + " of a " + clip.config().numHiddenLayers()
                     + "-layer CLIP text encoder");
         }
         this.clip = clip;
         this.clipLayerIdx = clipLayerIdx;
         this.openClip = openClip;
+    }
+
+    /** The SDXL refiner's text: OpenCLIP's penultimate output and pooled vector, no CLIP tower. */
+    public static SdxlTextEncoders refiner(OpenClipTextModel openClip) {
+        return new SdxlTextEncoders(null, -1, openClip);
+    }
+
+    public boolean hasClip() {
+        return clip != null;
     }
 
     /** OpenCLIP's ids for CLIP-convention ids [B, N]: 0 after each row's first end-of-text. */
@@ -49,8 +60,8 @@ public final class SdxlTextEncoders implements TextEncoder {
 
     @Override
     public Tensor encode(Tensor inputIds) {
-        return Ops.cat(-1, clip.hiddenState(inputIds, clipLayerIdx),
-                openClip.penultimateUnnormed(openClipIds(inputIds)));
+        Tensor open = openClip.penultimateUnnormed(openClipIds(inputIds));
+        return clip == null ? open : Ops.cat(-1, clip.hiddenState(inputIds, clipLayerIdx), open);
     }
 
     /** SDXL fixes its layers: clip skip 1 (the last layer of each, as the model uses) is the default. */
@@ -75,19 +86,21 @@ public final class SdxlTextEncoders implements TextEncoder {
     @Override
     public Map<String, Object> textModelConfig() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("clip", clip.textModelConfig());
-        m.put("clip_layer_idx", clipLayerIdx);
+        if (clip != null) {
+            m.put("clip", clip.textModelConfig());
+            m.put("clip_layer_idx", clipLayerIdx);
+        }
         m.put("openclip", openClip.textModelConfig());
         return m;
     }
 
     @Override
     public int contextDim() {
-        return clip.contextDim() + openClip.contextDim();
+        return (clip == null ? 0 : clip.contextDim()) + openClip.contextDim();
     }
 
     @Override
     public int maxLength() {
-        return Math.min(clip.maxLength(), openClip.maxLength());
+        return clip == null ? openClip.maxLength() : Math.min(clip.maxLength(), openClip.maxLength());
     }
 }

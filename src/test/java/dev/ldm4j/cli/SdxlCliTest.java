@@ -42,6 +42,38 @@ class SdxlCliTest {
         assertEquals(2, bad.code(), bad.err());
     }
 
+    /**
+     * The refiner takes over below its switch: at --refiner-switch 1 the base model runs every step and the
+     * image is the base-only image bit for bit; at 0.5 the refiner runs the second half and changes it. A
+     * refiner beside an SD 1.x model is refused.
+     */
+    @Test
+    void theRefinerRunsTheLastPartOfTheSchedule(@TempDir Path dir) {
+        Path refiner = dir.resolve("refiner.safetensors");
+        dev.ldm4j.model.SdxlRefinerTest.writeRefiner(Fixtures.path("sdxl-tiny/model.safetensors"), refiner);
+        String[] base = {"generate", "-m", Fixtures.path("sdxl-tiny/model.safetensors").toString(), "-p", "a fox",
+            "--steps", "4", "-W", "64", "-H", "64", "-s", "3", "--sampling-method", "dpm++2m"};
+        CliTest.Run alone = CliTest.cli(with(base, "-o", dir.resolve("alone.png").toString()));
+        assertEquals(0, alone.code(), alone.err());
+        CliTest.Run all = CliTest.cli(with(base, "-o", dir.resolve("all.png").toString(), "--refiner",
+                refiner.toString(), "--refiner-switch", "1"));
+        assertEquals(0, all.code(), all.err());
+        CliTest.Run half = CliTest.cli(with(base, "-o", dir.resolve("half.png").toString(), "--refiner",
+                refiner.toString(), "--refiner-switch", "0.5"));
+        assertEquals(0, half.code(), half.err());
+        byte[] plain = Images.readRgb(dir.resolve("alone.png")).pixels();
+        assertTrue(Arrays.equals(plain, Images.readRgb(dir.resolve("all.png")).pixels()),
+                "with the switch at 1 the refiner must not run");
+        assertFalse(Arrays.equals(plain, Images.readRgb(dir.resolve("half.png")).pixels()), "the refiner changed nothing");
+        CliTest.Run sd1 = CliTest.cli(CliTest.tinyArgs(dir.resolve("sd1.png"), "--steps", "1", "--refiner",
+                refiner.toString()));
+        assertEquals(2, sd1.code(), sd1.err());
+        assertTrue(sd1.err().contains("SDXL"), sd1.err());
+        CliTest.Run badSwitch = CliTest.cli(with(base, "-o", dir.resolve("bad.png").toString(), "--refiner",
+                refiner.toString(), "--refiner-switch", "0"));
+        assertEquals(2, badSwitch.code(), badSwitch.err());
+    }
+
     private static String[] with(String[] base, String... more) {
         String[] all = Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);

@@ -19,8 +19,10 @@ class GenerationRequestTest {
         assertEquals("karras", request("Euler_A", "Karras", 0, 4).scheduler());
         BadRequestException sampler = assertThrows(BadRequestException.class, () -> request("uni_pc", "discrete", 0, 4));
         assertTrue(sampler.getMessage().contains("unknown sampler 'uni_pc'; valid: ddim,"), sampler.getMessage());
-        BadRequestException scheduler = assertThrows(BadRequestException.class, () -> request("euler", "ays", 0, 4));
-        assertTrue(scheduler.getMessage().contains("unknown scheduler 'ays'"), scheduler.getMessage());
+        BadRequestException scheduler = assertThrows(BadRequestException.class, () -> request("euler", "gits", 0, 4));
+        assertTrue(scheduler.getMessage().contains("unknown scheduler 'gits'"), scheduler.getMessage());
+        assertEquals("lcm", request("lcm", "Automatic", 0, 4).scheduler(), "a sampler's own scheduler");
+        assertEquals("simple", request("ddim_trailing", null, 0.3, 4).scheduler());
         BadRequestException eta = assertThrows(BadRequestException.class, () -> request("euler", "discrete", 0.5, 4));
         assertTrue(eta.getMessage().contains("ddim"), eta.getMessage());
         assertEquals(0.5, request("ddim", "discrete", 0.5, 4).eta());
