@@ -115,9 +115,7 @@ public class SdxlRefinerTest {
     void conditioningMatchesSgmsTowerAndSizes() {
         String id = "conditioner";
         var p = Fixtures.caseOf(FOLDER, id).path("params");
-        Conditioner.Sizes sizes = new Conditioner.Sizes(p.path("orig_height").asInt(), p.path("orig_width").asInt(),
-                p.path("crop_coords_top").asInt(), p.path("crop_coords_left").asInt(), p.path("target_height").asInt(),
-                p.path("target_width").asInt());
+        Conditioner.Sizes sizes = SdxlTest.sizesOf(p);
         try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
              SafetensorsFile te = Fixtures.open(FOLDER + "/cases/text_encoders.safetensors");
              InferenceMode g = new InferenceMode()) {

@@ -95,6 +95,13 @@ class SdxlTest {
         return (java.util.Map<String, Object>) o;
     }
 
+    /** The size conditioning a case's params name (sgm's original size, crop and target size). */
+    static Conditioner.Sizes sizesOf(com.fasterxml.jackson.databind.JsonNode p) {
+        return new Conditioner.Sizes(p.path("orig_height").asInt(), p.path("orig_width").asInt(),
+                p.path("crop_coords_top").asInt(), p.path("crop_coords_left").asInt(), p.path("target_height").asInt(),
+                p.path("target_width").asInt());
+    }
+
     @Test
     void textEncodersMatchSgm() {
         String id = "text_encoders";
@@ -116,9 +123,7 @@ class SdxlTest {
     void conditionerMatchesSgmWithZeroedEmptyNegative() {
         String id = "conditioner";
         var p = Fixtures.caseOf(FOLDER, id).path("params");
-        Conditioner.Sizes sizes = new Conditioner.Sizes(p.path("orig_height").asInt(), p.path("orig_width").asInt(),
-                p.path("crop_coords_top").asInt(), p.path("crop_coords_left").asInt(), p.path("target_height").asInt(),
-                p.path("target_width").asInt());
+        Conditioner.Sizes sizes = sizesOf(p);
         try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
              InferenceMode g = new InferenceMode()) {
             Conditioning c = model.conditioner().condition(List.of(p.path("prompt").asText()),
@@ -181,9 +186,7 @@ class SdxlTest {
     void sgmEulerEdmRunMatchesSgm() {
         String id = "euler_cfg";
         var p = Fixtures.caseOf(FOLDER, id).path("params");
-        Conditioner.Sizes sizes = new Conditioner.Sizes(p.path("orig_height").asInt(), p.path("orig_width").asInt(),
-                p.path("crop_coords_top").asInt(), p.path("crop_coords_left").asInt(), p.path("target_height").asInt(),
-                p.path("target_width").asInt());
+        Conditioner.Sizes sizes = sizesOf(p);
         var timesteps = p.path("discretization_timesteps");
         dev.ldm4j.sampling.NoiseSchedule schedule = model.schedule();
         float[] sigmas = new float[timesteps.size() + 1];
