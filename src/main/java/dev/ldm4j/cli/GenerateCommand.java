@@ -89,10 +89,10 @@ final class GenerateCommand implements Runnable {
 
     @Option(names = "--scheduler", defaultValue = "automatic", completionCandidates = SchedulerNames.class,
             description = "${COMPLETION-CANDIDATES}; AUTOMATIC1111's names too (default: the sampler's own, "
-                    + "discrete; lcm for lcm, simple for ddim_trailing).")
+                    + "discrete; lcm for lcm and tcd, simple for ddim_trailing).")
     String scheduler;
 
-    @Option(names = "--eta", defaultValue = "0", description = "eta of ddim and ddim_trailing (default ${DEFAULT-VALUE}).")
+    @Option(names = "--eta", defaultValue = "0", description = "eta of ddim, ddim_trailing and tcd (default ${DEFAULT-VALUE}).")
     double eta;
 
     @Option(names = {"-s", "--seed"}, defaultValue = "42", description = "Seed; -1 = random (default ${DEFAULT-VALUE}).")

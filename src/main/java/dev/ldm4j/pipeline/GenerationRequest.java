@@ -2,6 +2,7 @@ package dev.ldm4j.pipeline;
 
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.model.Conditioner;
+import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
 
@@ -70,7 +71,10 @@ public record GenerationRequest(
         sampler = choice.kind().cliName();
         scheduler = choice.scheduler().cliName();
         if (!choice.kind().takesEta() && eta != 0) {
-            throw new BadRequestException("eta applies to the ddim and ddim_trailing samplers only, not " + sampler);
+            throw new BadRequestException("eta applies to the ddim, ddim_trailing and tcd samplers only, not " + sampler);
+        }
+        if (choice.kind() == SamplerKind.TCD && eta > 1) {
+            throw new BadRequestException("tcd's eta (gamma) must be in [0, 1], got " + eta);
         }
         if (batchSize < 1 || batchSize > MAX_BATCH) {
             throw new BadRequestException("batch count must be in 1.." + MAX_BATCH + ", got " + batchSize);

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 final class GuidedModel {
     private GuidedModel() {}
 
-    /** The sampler a request names, with its eta (ddim and ddim_trailing only). */
+    /** The sampler a request names, with its eta (ddim, ddim_trailing and tcd only). */
     static Sampler sampler(GenerationRequest r) {
         return Samplers.kind(r.sampler()).create(r.eta());
     }

@@ -49,7 +49,12 @@ public enum SamplerKind {
      * ancestral with that eta; the simple scheduler unless another is named.
      */
     DDIM_TRAILING("ddim_trailing", "DDIM Trailing", () -> new EulerAncestralSampler(SamplerKind.ddimTrailing(), 0),
-            Scheduler.SIMPLE, eta -> new EulerAncestralSampler(SamplerKind.ddimTrailing(), eta));
+            Scheduler.SIMPLE, eta -> new EulerAncestralSampler(SamplerKind.ddimTrailing(), eta)),
+    /**
+     * diffusers' TCDScheduler (Trajectory Consistency Distillation) with eta (default 0, as
+     * stable-diffusion.cpp; --eta); the lcm scheduler unless another is named.
+     */
+    TCD("tcd", "TCD", () -> new TcdSampler(0), Scheduler.LCM, TcdSampler::new);
 
     private final String cliName;
     private final String a1111Name;
@@ -80,7 +85,7 @@ public enum SamplerKind {
         return defaultScheduler;
     }
 
-    /** Whether --eta applies: ddim and ddim_trailing. */
+    /** Whether --eta applies: ddim, ddim_trailing and tcd. */
     public boolean takesEta() {
         return withEta != null;
     }

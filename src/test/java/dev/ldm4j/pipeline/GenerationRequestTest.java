@@ -23,6 +23,8 @@ class GenerationRequestTest {
         assertTrue(scheduler.getMessage().contains("unknown scheduler 'gits'"), scheduler.getMessage());
         assertEquals("lcm", request("lcm", "Automatic", 0, 4).scheduler(), "a sampler's own scheduler");
         assertEquals("simple", request("ddim_trailing", null, 0.3, 4).scheduler());
+        assertEquals("lcm", request("tcd", "", 0.3, 4).scheduler());
+        assertThrows(BadRequestException.class, () -> request("tcd", null, 1.5, 4));
         BadRequestException eta = assertThrows(BadRequestException.class, () -> request("euler", "discrete", 0.5, 4));
         assertTrue(eta.getMessage().contains("ddim"), eta.getMessage());
         assertEquals(0.5, request("ddim", "discrete", 0.5, 4).eta());

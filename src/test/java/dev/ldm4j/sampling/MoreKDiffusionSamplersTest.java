@@ -20,13 +20,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The samplers no shared fixture covers against their reference code run on a synthetic eps model: lms, dpm2,
  * dpm2_a, dpm++2s_a, dpm++2m_sde, dpm++3m_sde against k-diffusion's own functions
  * (scripts/reference/kdiffusion_samplers.py); lcm, ipndm, ipndm_v against ComfyUI's and ddim_trailing against
- * k-diffusion's Euler ancestral with its eta (scripts/reference/comfy_reference.py). Each case checks the same
+ * k-diffusion's Euler ancestral with its eta (scripts/reference/comfy_reference.py); tcd against diffusers'
+ * TCDScheduler (scripts/reference/diffusers_tcd.py). Each case checks the same
  * x_T from the seed, the same sigmas, the same final latent, and the same number of draws from the seed's
  * stream (the generator's next draw after the run agrees).
  */
 class MoreKDiffusionSamplersTest {
     static Stream<JsonNode> cases() throws IOException {
-        return Stream.concat(read("kdiffusion-samplers.json"), read("comfy-reference.json"));
+        return Stream.of(read("kdiffusion-samplers.json"), read("comfy-reference.json"), read("diffusers-tcd.json"))
+                .flatMap(c -> c);
     }
 
     private static Stream<JsonNode> read(String resource) throws IOException {
