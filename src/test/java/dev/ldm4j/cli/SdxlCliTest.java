@@ -74,6 +74,44 @@ class SdxlCliTest {
         assertEquals(2, badSwitch.code(), badSwitch.err());
     }
 
+    /**
+     * SDXL with a separate VAE file (bare encoder/decoder keys, as the fp16-fix VAE is distributed) decodes as
+     * its own VAE does: the same PNG in fp32, and in fp16 a PNG within a few levels of it.
+     */
+    @Test
+    void aSeparateVaeDecodesSdxlInFp32AndFp16(@TempDir Path dir) {
+        Path vae = dir.resolve("sdxl-vae.safetensors");
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             dev.ldm4j.io.SafetensorsFile f = dev.ldm4j.io.SafetensorsFile.open(Fixtures.path("sdxl-tiny/model.safetensors"))) {
+            java.util.Map<String, org.bytedeco.pytorch.Tensor> t = new java.util.LinkedHashMap<>();
+            for (String key : f.keys()) {
+                if (key.startsWith("first_stage_model.")) {
+                    t.put(key.substring("first_stage_model.".length()), dev.ldm4j.nn.Tensors.read(f, key));
+                }
+            }
+            dev.ldm4j.nn.Tensors.write(vae, t);
+        }
+        String[] base = {"generate", "-m", Fixtures.path("sdxl-tiny/model.safetensors").toString(), "-p", "a fox",
+            "--steps", "2", "-W", "64", "-H", "64", "-s", "3"};
+        CliTest.Run own = CliTest.cli(with(base, "-o", dir.resolve("own.png").toString()));
+        assertEquals(0, own.code(), own.err());
+        CliTest.Run separate = CliTest.cli(with(base, "-o", dir.resolve("separate.png").toString(), "--vae",
+                vae.toString()));
+        assertEquals(0, separate.code(), separate.err());
+        CliTest.Run half = CliTest.cli(with(base, "-o", dir.resolve("half.png").toString(), "--vae", vae.toString(),
+                "--vae-precision", "fp16"));
+        assertEquals(0, half.code(), half.err());
+        byte[] expected = Images.readRgb(dir.resolve("own.png")).pixels();
+        assertTrue(Arrays.equals(expected, Images.readRgb(dir.resolve("separate.png")).pixels()),
+                "the separate VAE decoded differently");
+        byte[] fp16 = Images.readRgb(dir.resolve("half.png")).pixels();
+        int worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs((expected[i] & 0xff) - (fp16[i] & 0xff)));
+        }
+        assertTrue(worst <= 3, "fp16 VAE off by " + worst + " levels");
+    }
+
     private static String[] with(String[] base, String... more) {
         String[] all = Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);
