@@ -4,6 +4,7 @@ import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.sampling.Guidance;
+import dev.ldm4j.sampling.GuidedModelFn;
 import dev.ldm4j.sampling.ModelFn;
 import dev.ldm4j.sampling.Sampler;
 import dev.ldm4j.sampling.Samplers;
@@ -33,6 +34,9 @@ final class GuidedModel {
         ModelFn second = of(refiner.model(), r, null);
         float cutoff = refiner.cutoff(model.schedule().size());
         // every timestep of a call is the same one, so the first decides (diffusers: timesteps >= cutoff)
+        if (base instanceof GuidedModelFn b && second instanceof GuidedModelFn s) {
+            return (GuidedModelFn) (x, t) -> t.select(0, 0).item_float() >= cutoff ? b.both(x, t) : s.both(x, t);
+        }
         return (x, t) -> t.select(0, 0).item_float() >= cutoff ? base.apply(x, t) : second.apply(x, t);
     }
 
@@ -68,9 +72,9 @@ final class GuidedModel {
             return (x, t) -> model.apply(x, t, cond);
         }
         if (!uncond.stacksWith(cond)) {
-            return (x, t) -> {
+            return (GuidedModelFn) (x, t) -> {
                 Tensor u = model.apply(x, t, uncond);
-                return u.add(model.apply(x, t, cond).sub(u), Ops.s(scale));
+                return new GuidedModelFn.Branches(u.add(model.apply(x, t, cond).sub(u), Ops.s(scale)), u);
             };
         }
         Conditioning both = Conditioning.stack(uncond, cond);

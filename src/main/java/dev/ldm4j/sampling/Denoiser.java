@@ -62,7 +62,28 @@ public record Denoiser(ModelFn model, Prediction prediction, NoiseSchedule sched
     public Tensor denoise(Tensor x, float sigma) {
         float variance = sigma * sigma + 1f;
         float cIn = 1f / (float) Math.sqrt(variance);
-        Tensor out = model.apply(x.mul(s(cIn)), timesteps(x, schedule.timestepOf(sigma)));
+        return toDenoised(x, model.apply(x.mul(s(cIn)), timesteps(x, schedule.timestepOf(sigma))), sigma);
+    }
+
+    /** The guided and the unconditional clean-latent predictions of a guided evaluation. */
+    public record Branches(Tensor denoised, Tensor unconditional) {}
+
+    /**
+     * {@link #denoise} with the unconditional branch beside it (for the CFG++ samplers); a model without
+     * guidance (scale 1) gives its one prediction as both.
+     */
+    public Branches denoiseBoth(Tensor x, float sigma) {
+        if (!(model instanceof GuidedModelFn guided)) {
+            Tensor d = denoise(x, sigma);
+            return new Branches(d, d);
+        }
+        float cIn = 1f / (float) Math.sqrt(sigma * sigma + 1f);
+        GuidedModelFn.Branches out = guided.both(x.mul(s(cIn)), timesteps(x, schedule.timestepOf(sigma)));
+        return new Branches(toDenoised(x, out.guided(), sigma), toDenoised(x, out.unconditional(), sigma));
+    }
+
+    private Tensor toDenoised(Tensor x, Tensor out, float sigma) {
+        float variance = sigma * sigma + 1f;
         if (prediction == Prediction.EPS) {
             return x.add(out, s(-sigma));
         }

@@ -17,8 +17,11 @@ public final class Guidance {
      * A guided model from one that evaluates a doubled batch: {@code doubled} receives [x, x] and [t, t] and
      * must pair the first half with the unconditional and the second half with the conditional context.
      */
-    public static ModelFn cfg(ModelFn doubled, double scale) {
-        return (x, t) -> combine(doubled.apply(twice(x), twice(t)), scale);
+    public static GuidedModelFn cfg(ModelFn doubled, double scale) {
+        return (x, t) -> {
+            Tensor both = doubled.apply(twice(x), twice(t));
+            return new GuidedModelFn.Branches(combine(both, scale), both.narrow(0, 0, both.size(0) / 2));
+        };
     }
 
     /** cat([x, x]) along the batch dimension. */

@@ -54,7 +54,12 @@ public enum SamplerKind {
      * diffusers' TCDScheduler (Trajectory Consistency Distillation) with eta (default 0, as
      * stable-diffusion.cpp; --eta); the lcm scheduler unless another is named.
      */
-    TCD("tcd", "TCD", () -> new TcdSampler(0), Scheduler.LCM, TcdSampler::new);
+    TCD("tcd", "TCD", () -> new TcdSampler(0), Scheduler.LCM, TcdSampler::new),
+    /** Euler with CFG++ (ComfyUI sample_euler_cfg_pp): guided target, unconditional direction. */
+    EULER_CFG_PP("euler_cfg_pp", "Euler CFG++", () -> new EulerCfgPpSampler(SamplerKind.kind("euler_cfg_pp"), 0)),
+    /** Euler ancestral with CFG++ (ComfyUI sample_euler_ancestral_cfg_pp), eta 1. */
+    EULER_A_CFG_PP("euler_a_cfg_pp", "Euler a CFG++",
+            () -> new EulerCfgPpSampler(SamplerKind.kind("euler_a_cfg_pp"), 1));
 
     private final String cliName;
     private final String a1111Name;
@@ -78,6 +83,10 @@ public enum SamplerKind {
     // an enum constant cannot name itself in its own constructor arguments
     private static SamplerKind ddimTrailing() {
         return DDIM_TRAILING;
+    }
+
+    private static SamplerKind kind(String cliName) {
+        return find(cliName).orElseThrow();
     }
 
     /** The scheduler a request without one (or with AUTOMATIC1111's "Automatic") gets. */

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The samplers no shared fixture covers against their reference code run on a synthetic eps model: lms, dpm2,
  * dpm2_a, dpm++2s_a, dpm++2m_sde, dpm++3m_sde against k-diffusion's own functions
  * (scripts/reference/kdiffusion_samplers.py); lcm, ipndm, ipndm_v against ComfyUI's and ddim_trailing against
- * k-diffusion's Euler ancestral with its eta (scripts/reference/comfy_reference.py); tcd against diffusers'
+ * k-diffusion's Euler ancestral with its eta, euler_cfg_pp and euler_a_cfg_pp against ComfyUI's CFG++ Euler
+ * with guidance between two synthetic models (scripts/reference/comfy_reference.py); tcd against diffusers'
  * TCDScheduler (scripts/reference/diffusers_tcd.py). Each case checks the same
  * x_T from the seed, the same sigmas, the same final latent, and the same number of draws from the seed's
  * stream (the generator's next draw after the run agrees).
@@ -53,6 +54,16 @@ class MoreKDiffusionSamplersTest {
         NoiseSchedule schedule = NoiseSchedule.linear(1000, 0.00085, 0.012);
         // the reference's model: eps = tanh(x_in) * (0.5 + t / 2000)
         ModelFn eps = (x, t) -> x.tanh().mul(t.div(s(2000)).add(s(0.5)).view(-1, 1, 1, 1));
+        if (c.has("cfg_scale")) {
+            // the CFG++ cases guide between it and uncond = tanh(0.7 x_in) * (0.3 + t / 3000), uncond first
+            ModelFn cond = eps;
+            ModelFn uncond = (x, t) -> x.mul(s(0.7)).tanh().mul(t.div(s(3000)).add(s(0.3)).view(-1, 1, 1, 1));
+            eps = Guidance.cfg((x, t) -> {
+                long half = x.size(0) / 2;
+                return dev.ldm4j.nn.Ops.cat(0, uncond.apply(x.narrow(0, 0, half), t.narrow(0, 0, half)),
+                        cond.apply(x.narrow(0, half, half), t.narrow(0, half, half)));
+            }, c.get("cfg_scale").asDouble());
+        }
         Denoiser denoiser = new Denoiser(eps, Prediction.EPS, schedule);
         Sampler sampler = Samplers.kind(name).create(c.path("eta").asDouble(0));
         Scheduler scheduler = Scheduler.byName(c.path("scheduler").asText("discrete"));

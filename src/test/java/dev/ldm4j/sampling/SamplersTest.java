@@ -70,7 +70,8 @@ class SamplersTest {
                 Map.entry("euler", 10), Map.entry("euler_a", 9), Map.entry("heun", 10), Map.entry("dpm++2m", 0),
                 Map.entry("lms", 0), Map.entry("dpm2", 10), Map.entry("dpm2_a", 9), Map.entry("dpm++2s_a", 9),
                 Map.entry("dpm++2m_sde", 9), Map.entry("dpm++3m_sde", 9), Map.entry("ipndm", 0),
-                Map.entry("ipndm_v", 0), Map.entry("lcm", 9), Map.entry("ddim_trailing", 0), Map.entry("tcd", 0));
+                Map.entry("ipndm_v", 0), Map.entry("lcm", 9), Map.entry("ddim_trailing", 0), Map.entry("tcd", 0),
+                Map.entry("euler_cfg_pp", 0), Map.entry("euler_a_cfg_pp", 9));
         for (String name : Samplers.names()) {
             Sampler sampler = Samplers.byName(name);
             Plan plan = sampler.plan(SD, Scheduler.DISCRETE, 10);
