@@ -365,6 +365,11 @@ final class GenerateCommand implements Runnable {
         }
         long available = MemoryPlan.availableBytes();
         MemoryPlan plan = Generator.memoryPlan(load, r, new Generator.Options(vaeTiling), available);
+        if (refiner != null && java.nio.file.Files.isRegularFile(refiner)) {
+            plan = plan.withMoreWeights(Generator.memoryPlan(new ModelLoader.Options(refiner, null, null, null,
+                    load.precision(), load.vaePrecision(), load.device(), null), r, new Generator.Options(vaeTiling),
+                    available).weightBytes());
+        }
         if (vaeTiling == null && plan.vaeTiled() && !TiledDecode.wanted(null, (long) r.width() * r.height())) {
             System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
                     + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);

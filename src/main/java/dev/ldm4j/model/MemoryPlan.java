@@ -73,6 +73,12 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
         return tiled.peakBytes() <= availableBytes ? tiled : plan;
     }
 
+    /** This plan with a second model's weights held too (an SDXL refiner stays loaded beside its base). */
+    public MemoryPlan withMoreWeights(long bytes) {
+        return new MemoryPlan(baseBytes, weightBytes + bytes, textBytes, unetBytes, vaeBytes, vaeTiled, precision,
+                vaePrecision);
+    }
+
     private static long bytes(Precision p) {
         return p == Precision.FP32 ? 4 : 2;
     }

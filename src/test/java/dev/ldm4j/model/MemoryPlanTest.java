@@ -47,4 +47,21 @@ class MemoryPlanTest {
                     autoTiled.peakBytes() - 1).vaeTiled(), "tiling that would not fit either changes nothing");
         }
     }
+
+    /** SDXL: both text towers counted with the UNet, a refiner's weights added on top. */
+    @Test
+    void sdxlWeightsCountBothTextTowersAndARefiner() {
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sdxl-tiny/config.yaml"));
+        try (SafetensorsFile f = Fixtures.open("sdxl-tiny/model.safetensors")) {
+            long half = f.keys().stream().filter(k -> k.startsWith("model.diffusion_model.")
+                    || k.startsWith("conditioner.embedders.")).mapToLong(k -> f.info(k).numel()).sum();
+            long vae = f.keys().stream().filter(k -> k.startsWith("first_stage_model."))
+                    .mapToLong(k -> f.info(k).numel()).sum();
+            MemoryPlan bf16 = MemoryPlan.estimate(f, c, Precision.BF16, Precision.FP32, false, 1024, 1024, 1, true);
+            assertEquals(half * 2 + vae * 4, bf16.weightBytes());
+            MemoryPlan both = bf16.withMoreWeights(1000);
+            assertEquals(bf16.weightBytes() + 1000, both.weightBytes());
+            assertEquals(bf16.peakBytes() + 1000, both.peakBytes());
+        }
+    }
 }
