@@ -9,6 +9,9 @@ import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.LoraFile;
+import dev.ldm4j.model.LoraPatch;
+import dev.ldm4j.model.LoraTags;
 import dev.ldm4j.model.MemoryPlan;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
@@ -52,6 +55,11 @@ final class GenerateCommand implements Runnable {
 
     @Option(names = "--vae", paramLabel = "FILE", description = "A separate VAE to use instead of the checkpoint's.")
     Path vae;
+
+    @Option(names = "--lora-model-dir", paramLabel = "DIR",
+            description = "Where <lora:NAME:M> in the prompt finds NAME.safetensors (.ckpt, .pt) (default: the current "
+                    + "directory).")
+    Path loraModelDir;
 
     @Option(names = "--refiner", paramLabel = "FILE",
             description = "An SDXL refiner checkpoint that finishes the denoising (see --refiner-switch).")
@@ -205,12 +213,17 @@ final class GenerateCommand implements Runnable {
         int w = width != null ? width : init != null ? init.image().width() : fallback;
         int h = height != null ? height : init != null ? init.image().height() : fallback;
         checkSize(init, w, h);
-        GenerationRequest request = new GenerationRequest(prompt, negativePrompt, w, h, steps, cfgScale,
+        LoraTags.Parsed tags = LoraTags.parse(prompt);
+        LoraPatch loras = tags.loras().isEmpty() ? null : new LoraPatch(tags.loras().stream()
+                .map(ref -> new LoraPatch.Applied(LoraFile.read(loraFile(ref.name()), ref.name()), ref.textMultiplier(),
+                        ref.unetMultiplier())).toList());
+        GenerationRequest request = new GenerationRequest(tags.prompt(), negativePrompt, w, h, steps, cfgScale,
                 sampler, scheduler, eta, seed, batch, clipSkip, init, sizes(originalSize, crop, targetSize, w, h));
         Precision unetPrecision = precision == null ? null : Precision.parse(precision);
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);
-        ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev, null);
+        ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev,
+                loras == null ? null : List.of(loras));
         if (dev == ComputeDevice.CPU) {
             checkMemory(load, request);
         } else if (verbose) {
@@ -234,8 +247,33 @@ final class GenerateCommand implements Runnable {
                 throw new BadInputException("--refiner pairs two SDXL models; got " + sd.config().describe()
                         + " and " + second.config().describe());
             }
+            if (loras != null) {
+                loras.check();
+                List<String> unmatched = loras.unmatched();
+                if (verbose) {
+                    unmatched.forEach(u -> System.err.println("LoRA module matched no weight: " + u));
+                } else if (!unmatched.isEmpty()) {
+                    System.err.println(unmatched.size() + " LoRA modules matched no weight of the model (-v lists them)");
+                }
+            }
             generate(sd, second, request, outputs);
         }
+    }
+
+    /** NAME.safetensors, .ckpt or .pt in --lora-model-dir. */
+    private Path loraFile(String name) {
+        Path dir = loraModelDir != null ? loraModelDir : Path.of(".");
+        if (name.contains("/") || name.contains("\\") || name.equals("..")) {
+            throw new BadInputException("LoRA name '" + name + "' is a path; put the file in --lora-model-dir");
+        }
+        for (String ext : List.of(".safetensors", ".ckpt", ".pt")) {
+            Path p = dir.resolve(name + ext);
+            if (java.nio.file.Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        throw new BadInputException("no LoRA '" + name + "' in " + dir.toAbsolutePath().normalize()
+                + " (looked for " + name + ".safetensors, .ckpt, .pt; --lora-model-dir sets the folder)");
     }
 
     private void generate(LatentDiffusionModel sd, LatentDiffusionModel second, GenerationRequest request,

@@ -33,8 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Tag("golden")
 class SeededCasesCliTest {
-    /** The folders of the families ldm4j generates with (the upscaler and LoRA are not supported yet). */
-    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint", "sdxl-tiny");
+    /** The folders of the families ldm4j generates with (the upscaler is not supported yet). */
+    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint", "sdxl-tiny", "lora");
 
     static Stream<String[]> cases() {
         List<String[]> out = new ArrayList<>();
@@ -67,7 +67,8 @@ class SeededCasesCliTest {
         List<String> a = new ArrayList<>(List.of("generate",
                 "-m", Fixtures.path(folder + "/" + p.path("checkpoint").asText()).toString(),
                 "--config", Fixtures.path(folder + "/" + p.path("config").asText()).toString(),
-                "-p", p.path("prompt").asText(), "-n", p.path("negative_prompt").asText(),
+                "-p", p.path("prompt").asText() + (p.has("lora") ? " " + p.path("lora").asText() : ""),
+                "-n", p.path("negative_prompt").asText(),
                 "-s", p.path("seed").asText(), "--steps", p.path("steps").asText(),
                 "--sampling-method", p.path("sampler").asText(), "--scheduler", p.path("scheduler").asText(),
                 "--cfg-scale", p.path("cfg_scale").asText(), "-b", p.path("batch_size").asText("1"),
@@ -82,6 +83,9 @@ class SeededCasesCliTest {
         }
         if (p.has("strength")) {
             a.addAll(List.of("--strength", p.path("strength").asText()));
+        }
+        if (p.has("lora_model_dir")) {
+            a.addAll(List.of("--lora-model-dir", Fixtures.path(folder + "/" + p.path("lora_model_dir").asText()).toString()));
         }
         if (p.has("clip_skip")) {
             a.addAll(List.of("--clip-skip", p.path("clip_skip").asText()));
