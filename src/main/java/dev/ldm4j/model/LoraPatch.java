@@ -54,15 +54,13 @@ public final class LoraPatch implements ParameterPatch {
             @Override
             public Tensor get(String key, long[] shape) {
                 Tensor w = source.get(key, shape);
-                Target target = target(key, config.architecture());
-                if (target == null) {
-                    return w;
-                }
-                for (Applied a : loras) {
-                    LoraFile.Module m = a.file().modules().get(target.module());
-                    if (m != null) {
-                        merge(w, a, m, target.text() ? a.textMultiplier() : a.unetMultiplier());
-                        matched.add(a.file().name() + "/" + target.module());
+                for (Target target : targets(key, config)) {
+                    for (Applied a : loras) {
+                        LoraFile.Module m = a.file().modules().get(target.module());
+                        if (m != null) {
+                            merge(w, a, m, target.text() ? a.textMultiplier() : a.unetMultiplier());
+                            matched.add(a.file().name() + "/" + target.module());
+                        }
                     }
                 }
                 return w;
@@ -75,21 +73,33 @@ public final class LoraPatch implements ParameterPatch {
         };
     }
 
-    /** The kohya module a checkpoint weight belongs to, and whether it is in the text encoder. */
+    /** A kohya module a checkpoint weight belongs to, and whether it is in the text encoder. */
     record Target(String module, boolean text) {}
 
-    static Target target(String key, Architecture arch) {
+    /**
+     * The kohya modules that may name a checkpoint weight: its path with the prefix swapped and dots made
+     * underscores, and for the UNet also its path in diffusers' layout (kohya names SD 1.x/2.x LoRAs after
+     * diffusers' UNet, SDXL LoRAs after the CompVis one).
+     */
+    static java.util.List<Target> targets(String key, ModelConfig config) {
         if (!key.endsWith(".weight")) {
-            return null;
+            return List.of();
         }
         String path = key.substring(0, key.length() - ".weight".length());
-        for (Map.Entry<String, String> p : prefixes(arch).entrySet()) {
+        for (Map.Entry<String, String> p : prefixes(config.architecture()).entrySet()) {
             if (path.startsWith(p.getKey())) {
-                String module = p.getValue() + path.substring(p.getKey().length()).replace('.', '_');
-                return new Target(module, !p.getValue().equals("lora_unet_"));
+                String inner = path.substring(p.getKey().length());
+                boolean text = !p.getValue().equals("lora_unet_");
+                List<Target> out = new ArrayList<>();
+                out.add(new Target(p.getValue() + inner.replace('.', '_'), text));
+                String diffusers = text ? null : DiffusersUNetNames.of(inner, config.unet());
+                if (diffusers != null && !diffusers.equals(inner)) {
+                    out.add(new Target(p.getValue() + diffusers.replace('.', '_'), false));
+                }
+                return out;
             }
         }
-        return null;
+        return List.of();
     }
 
     /** Checkpoint prefix -> kohya prefix, for the towers whose layout kohya's names follow. */

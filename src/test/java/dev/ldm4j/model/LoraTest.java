@@ -55,6 +55,52 @@ class LoraTest {
         }
     }
 
+    /**
+     * The same LoRA with its UNet modules named after diffusers' UNet (as kohya names SD 1.x LoRAs), renamed by
+     * diffusers' own conversion table (scripts/reference/diffusers_unet_keys.py): the same merged weights.
+     */
+    @Test
+    void diffusersLayoutNamesMergeTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode table;
+        try (java.io.InputStream in = getClass().getResourceAsStream("diffusers-unet-keys.json")) {
+            table = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).get("compvis_to_diffusers");
+        }
+        java.nio.file.Path renamed = dir.resolve("renamed.safetensors");
+        int moved = 0;
+        try (PointerScope scope = new PointerScope();
+             SafetensorsFile f = Fixtures.open(FOLDER + "/sd1_tiny_lora.safetensors")) {
+            java.util.Map<String, org.bytedeco.pytorch.Tensor> out = new java.util.LinkedHashMap<>();
+            for (String key : f.keys()) {
+                String k = key;
+                for (var it = table.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    String compvis = "lora_unet_" + e.getKey().replaceFirst("\\.weight$", "").replace('.', '_') + ".";
+                    if (e.getKey().endsWith(".weight") && key.startsWith(compvis)) {
+                        k = "lora_unet_" + e.getValue().asText().replaceFirst("\\.weight$", "").replace('.', '_') + "."
+                                + key.substring(compvis.length());
+                        moved++;
+                        break;
+                    }
+                }
+                out.put(k, Tensors.read(f, key));
+            }
+            Tensors.write(renamed, out);
+        }
+        assertTrue(moved > 300, "renamed " + moved);
+        String id = "merged_weights_m0.8";
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd1-tiny/config.yaml"));
+        LoraPatch patch = new LoraPatch(List.of(new LoraPatch.Applied(LoraFile.read(renamed, "renamed"), 0.8, 0.8)));
+        try (SafetensorsFile f = Fixtures.open("sd1-tiny/model.safetensors");
+             SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             PointerScope scope = new PointerScope(); InferenceMode g = new InferenceMode()) {
+            ParameterSource src = patch.apply(new CheckpointSource(f), c);
+            for (String key : cf.keys()) {
+                assertClose(Tensors.read(cf, key), src.get(key, f.info(key).shape()), tol(id, key), key);
+            }
+            assertEquals(List.of(), patch.unmatched());
+        }
+    }
+
     @Test
     void theMergedModelMatchesKohyasTextEncoderAndUNet() {
         LoraPatch patch = patch(0.8, 0.8);
