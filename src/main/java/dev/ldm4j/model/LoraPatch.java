@@ -118,6 +118,10 @@ public final class LoraPatch implements ParameterPatch {
         try (PointerScope scope = new PointerScope(); SafetensorsFile f = SafetensorsFile.open(a.file().path())) {
             Tensor down = Tensors.readFloat(f, m.down());
             Tensor up = Tensors.readFloat(f, m.up());
+            if (down.dim() < 2 || up.dim() < 2 || down.size(0) < 1) {
+                throw new ModelFileException(a.file().path() + ": LoRA module " + m.down() + " has shapes "
+                        + Tensors.shapeString(down) + " / " + Tensors.shapeString(up) + " (expected [r, in...] / [out, r...])");
+            }
             long rank = down.size(0);
             if (up.size(1) != rank || up.size(0) != w.size(0) || down.numel() / rank != w.numel() / w.size(0)) {
                 throw new ModelFileException(a.file().path() + ": LoRA module " + m.down() + " has shapes "
