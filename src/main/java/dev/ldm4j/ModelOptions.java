@@ -1,11 +1,15 @@
 package dev.ldm4j;
 
 import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.LoraFile;
+import dev.ldm4j.model.LoraPatch;
 import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Precision;
 import dev.ldm4j.pipeline.Generator;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -28,9 +32,13 @@ public final class ModelOptions {
     private final String vaePrecision;
     private final String device;
     private final Boolean vaeTiling;
+    private final List<Lora> loras;
+
+    /** A LoRA file merged at load, with its text-encoder and UNet multipliers. */
+    record Lora(Path file, double textMultiplier, double unetMultiplier) {}
 
     private ModelOptions(Path checkpoint, Path config, Path vae, Path taesd, String precision, String vaePrecision,
-                         String device, Boolean vaeTiling) {
+                         String device, Boolean vaeTiling, List<Lora> loras) {
         this.checkpoint = checkpoint;
         this.config = config;
         this.vae = vae;
@@ -39,12 +47,13 @@ public final class ModelOptions {
         this.vaePrecision = vaePrecision;
         this.device = device;
         this.vaeTiling = vaeTiling;
+        this.loras = List.copyOf(loras);
     }
 
     /** A single-file checkpoint (.safetensors, CompVis layout: SD 1.x, 2.x, their inpainting models). */
     public static ModelOptions of(Path checkpoint) {
         return new ModelOptions(Objects.requireNonNull(checkpoint, "checkpoint"), null, null, null, null, null, null,
-                null);
+                null, List.of());
     }
 
     /** ldm4j's own small model (64x64 emoji), shipped with ldm4j: works offline, out of the box. */
@@ -54,37 +63,62 @@ public final class ModelOptions {
 
     /** An LDM YAML config (v1-inference.yaml, v2-inference-v.yaml, ...). */
     public ModelOptions config(Path yaml) {
-        return new ModelOptions(checkpoint, yaml, vae, taesd, precision, vaePrecision, device, vaeTiling);
+        return new ModelOptions(checkpoint, yaml, vae, taesd, precision, vaePrecision, device, vaeTiling, loras);
     }
 
     /** A separate VAE file to use instead of the checkpoint's. */
     public ModelOptions vae(Path file) {
-        return new ModelOptions(checkpoint, config, file, taesd, precision, vaePrecision, device, vaeTiling);
+        return new ModelOptions(checkpoint, config, file, taesd, precision, vaePrecision, device, vaeTiling, loras);
     }
 
     /** Decode with this TAESD decoder (fast, approximate). */
     public ModelOptions taesd(Path file) {
-        return new ModelOptions(checkpoint, config, vae, file, precision, vaePrecision, device, vaeTiling);
+        return new ModelOptions(checkpoint, config, vae, file, precision, vaePrecision, device, vaeTiling, loras);
     }
 
     /** UNet and text encoder dtype: fp32, bf16, fp16. */
     public ModelOptions precision(String p) {
-        return new ModelOptions(checkpoint, config, vae, taesd, p, vaePrecision, device, vaeTiling);
+        return new ModelOptions(checkpoint, config, vae, taesd, p, vaePrecision, device, vaeTiling, loras);
     }
 
     /** VAE dtype: fp32 (default), bf16, fp16. */
     public ModelOptions vaePrecision(String p) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, p, device, vaeTiling);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, p, device, vaeTiling, loras);
     }
 
     /** auto, cpu, cuda. */
     public ModelOptions device(String d) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, d, vaeTiling);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, d, vaeTiling, loras);
     }
 
     /** Decode in tiles (true), whole (false); default: tiles only above 1024x1024 pixels. */
     public ModelOptions vaeTiling(boolean tiled) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, tiled);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, tiled, loras);
+    }
+
+    /**
+     * A LoRA (kohya format; see the README) merged into the weights at load, at multiplier m for text encoder
+     * and UNet; several add up. A LoRA that matches nothing in the model fails the load.
+     */
+    public ModelOptions lora(Path file, double m) {
+        return lora(file, m, m);
+    }
+
+    /** A LoRA with separate text-encoder and UNet multipliers. */
+    public ModelOptions lora(Path file, double textMultiplier, double unetMultiplier) {
+        List<Lora> all = new ArrayList<>(loras);
+        all.add(new Lora(Objects.requireNonNull(file, "file"), textMultiplier, unetMultiplier));
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, vaeTiling, all);
+    }
+
+    /** The LoRAs as one patch, or null. */
+    LoraPatch loraPatch() {
+        if (loras.isEmpty()) {
+            return null;
+        }
+        return new LoraPatch(loras.stream().map(l -> new LoraPatch.Applied(LoraFile.read(l.file(),
+                l.file().getFileName().toString().replaceFirst("\\.[^.]+$", "")), l.textMultiplier(),
+                l.unetMultiplier())).toList());
     }
 
     Path checkpoint() {
@@ -95,11 +129,11 @@ public final class ModelOptions {
         return config;
     }
 
-    ModelLoader.Options loaderOptions() {
+    ModelLoader.Options loaderOptions(LoraPatch patch) {
         return new ModelLoader.Options(checkpoint, config, vae, taesd,
                 precision == null ? null : Precision.parse(precision),
                 vaePrecision == null ? null : Precision.parse(vaePrecision),
-                device == null ? null : ComputeDevice.parse(device), null);
+                device == null ? null : ComputeDevice.parse(device), patch == null ? null : List.of(patch));
     }
 
     Generator.Options generatorOptions() {

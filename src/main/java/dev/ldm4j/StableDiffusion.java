@@ -58,7 +58,16 @@ public final class StableDiffusion implements AutoCloseable {
     }
 
     public static StableDiffusion load(ModelOptions options) {
-        LatentDiffusionModel model = ModelLoader.load(options.loaderOptions());
+        dev.ldm4j.model.LoraPatch loras = options.loraPatch();
+        LatentDiffusionModel model = ModelLoader.load(options.loaderOptions(loras));
+        if (loras != null) {
+            try {
+                loras.check();
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
         int size = ModelConfig.recommendedImageSize(ModelConfig.configFor(options.checkpoint(), options.config()))
                 .orElse(512);
         return new StableDiffusion(model, new Generator(model, options.generatorOptions()), size);

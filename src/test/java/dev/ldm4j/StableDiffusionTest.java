@@ -67,6 +67,20 @@ class StableDiffusionTest {
                 image.parameters());
     }
 
+    /** A LoRA given at load gives the fixture's seeded LoRA run (kohya's merge, CompVis DDIM). */
+    @Test
+    void aLoraAtLoadGivesTheReferencePicture() {
+        String id = "seeded_ddim_lora_64x64";
+        try (StableDiffusion withLora = StableDiffusion.load(ModelOptions.of(Fixtures.path("sd1-tiny/model.safetensors"))
+                .config(Fixtures.path("sd1-tiny/config.yaml")).lora(Fixtures.path("lora/sd1_tiny_lora.safetensors"), 0.8))) {
+            GeneratedImage image = withLora.generate(SEEDED).get(0);
+            int levels = Fixtures.caseOf("lora", id).path("tolerance").path("png_max_abs_levels").asInt();
+            RgbImage golden = Images.readRgb(Fixtures.path("lora/cases/" + id + "_0.png"));
+            assertTrue(maxLevelDiff(image.image(), golden) <= levels, "differs from the reference by more than "
+                    + levels + " levels");
+        }
+    }
+
     @Test
     void threadsSharingOneModelGetTheSamePixelsAsOneThread() throws Exception {
         ImageRequest r = SEEDED.steps(4).sampler("euler_a").batchSize(2);
