@@ -101,6 +101,53 @@ class LoraTest {
         }
     }
 
+    /**
+     * The same LoRA written as diffusers/PEFT save it: {@code unet.<diffusers path>.lora_A.weight} (down) and
+     * {@code lora_B.weight} (up), {@code text_encoder.<path>}, no alpha (so the scale alpha / r is folded into
+     * B, as a conversion to that format does); UNet paths from diffusers' own conversion table, the others from
+     * the fixture's key map. The merge gives kohya's merged weights.
+     */
+    @Test
+    void diffusersPeftFilesMergeTheSame(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode table;
+        try (java.io.InputStream in = getClass().getResourceAsStream("diffusers-unet-keys.json")) {
+            table = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).get("compvis_to_diffusers");
+        }
+        com.fasterxml.jackson.databind.JsonNode keyMap = Fixtures.manifest(FOLDER).get("key_map");
+        java.nio.file.Path peft = dir.resolve("peft.safetensors");
+        try (PointerScope scope = new PointerScope();
+             SafetensorsFile f = Fixtures.open(FOLDER + "/sd1_tiny_lora.safetensors")) {
+            java.util.Map<String, org.bytedeco.pytorch.Tensor> out = new java.util.LinkedHashMap<>();
+            for (var it = keyMap.fields(); it.hasNext(); ) {
+                var e = it.next();
+                String ckpt = e.getValue().asText();
+                String path = ckpt.startsWith("model.diffusion_model.")
+                        ? "unet." + table.get(ckpt.substring("model.diffusion_model.".length())).asText()
+                        : "text_encoder." + ckpt.substring("cond_stage_model.transformer.".length());
+                path = path.substring(0, path.length() - ".weight".length());
+                var down = Tensors.readFloat(f, e.getKey() + ".lora_down.weight");
+                var up = Tensors.readFloat(f, e.getKey() + ".lora_up.weight");
+                double alpha = Tensors.toFloats(Tensors.readFloat(f, e.getKey() + ".alpha"))[0];
+                out.put(path + ".lora_A.weight", down);
+                out.put(path + ".lora_B.weight", up.mul(dev.ldm4j.nn.Ops.s(alpha / down.size(0))));
+            }
+            Tensors.write(peft, out);
+        }
+        String id = "merged_weights_m0.8";
+        ModelConfig c = ModelConfig.fromYaml(Fixtures.path("sd1-tiny/config.yaml"));
+        LoraPatch patch = new LoraPatch(List.of(new LoraPatch.Applied(LoraFile.read(peft, "peft"), 0.8, 0.8)));
+        assertEquals(154, patch.loras().get(0).file().modules().size());
+        try (SafetensorsFile f = Fixtures.open("sd1-tiny/model.safetensors");
+             SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/" + id + ".safetensors");
+             PointerScope scope = new PointerScope(); InferenceMode g = new InferenceMode()) {
+            ParameterSource src = patch.apply(new CheckpointSource(f), c);
+            for (String key : cf.keys()) {
+                assertClose(Tensors.read(cf, key), src.get(key, f.info(key).shape()), tol(id, key), key);
+            }
+            assertEquals(List.of(), patch.unmatched());
+        }
+    }
+
     @Test
     void theMergedModelMatchesKohyasTextEncoderAndUNet() {
         LoraPatch patch = patch(0.8, 0.8);
