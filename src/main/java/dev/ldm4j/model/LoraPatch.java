@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -57,8 +58,8 @@ public final class LoraPatch implements ParameterPatch {
                 for (Target target : targets(key, config)) {
                     for (Applied a : loras) {
                         LoraFile.Module m = a.file().modules().get(target.module());
-                        if (m != null) {
-                            merge(w, a, m, target.text() ? a.textMultiplier() : a.unetMultiplier());
+                        if (m != null && (!target.bias() || m.tensor("diffBias") != null)) {
+                            merge(w, a, m, target.bias(), target.text() ? a.textMultiplier() : a.unetMultiplier());
                             matched.add(a.file().name() + "/" + target.module());
                         }
                     }
@@ -73,8 +74,8 @@ public final class LoraPatch implements ParameterPatch {
         };
     }
 
-    /** A kohya module a checkpoint weight belongs to, and whether it is in the text encoder. */
-    record Target(String module, boolean text) {}
+    /** A kohya module a checkpoint tensor belongs to, whether it is in the text encoder, and whether a bias. */
+    record Target(String module, boolean text, boolean bias) {}
 
     /**
      * The kohya modules that may name a checkpoint weight: its path with the prefix swapped and dots made
@@ -82,19 +83,20 @@ public final class LoraPatch implements ParameterPatch {
      * diffusers' UNet, SDXL LoRAs after the CompVis one).
      */
     static java.util.List<Target> targets(String key, ModelConfig config) {
-        if (!key.endsWith(".weight")) {
+        boolean bias = key.endsWith(".bias");
+        if (!key.endsWith(".weight") && !bias) {
             return List.of();
         }
-        String path = key.substring(0, key.length() - ".weight".length());
+        String path = key.substring(0, key.lastIndexOf('.'));
         for (Map.Entry<String, String> p : prefixes(config.architecture()).entrySet()) {
             if (path.startsWith(p.getKey())) {
                 String inner = path.substring(p.getKey().length());
                 boolean text = !p.getValue().equals("lora_unet_");
                 List<Target> out = new ArrayList<>();
-                out.add(new Target(p.getValue() + inner.replace('.', '_'), text));
+                out.add(new Target(p.getValue() + inner.replace('.', '_'), text, bias));
                 String diffusers = text ? null : DiffusersUNetNames.of(inner, config.unet());
                 if (diffusers != null && !diffusers.equals(inner)) {
-                    out.add(new Target(p.getValue() + diffusers.replace('.', '_'), false));
+                    out.add(new Target(p.getValue() + diffusers.replace('.', '_'), false, bias));
                 }
                 return out;
             }
@@ -114,25 +116,99 @@ public final class LoraPatch implements ParameterPatch {
         return m;
     }
 
-    private static void merge(Tensor w, Applied a, LoraFile.Module m, double multiplier) {
+    private static void merge(Tensor w, Applied a, LoraFile.Module m, boolean bias, double multiplier) {
         try (PointerScope scope = new PointerScope(); SafetensorsFile f = SafetensorsFile.open(a.file().path())) {
-            Tensor down = Tensors.readFloat(f, m.down());
-            Tensor up = Tensors.readFloat(f, m.up());
-            if (down.dim() < 2 || up.dim() < 2 || down.size(0) < 1) {
-                throw new ModelFileException(a.file().path() + ": LoRA module " + m.down() + " has shapes "
-                        + Tensors.shapeString(down) + " / " + Tensors.shapeString(up) + " (expected [r, in...] / [out, r...])");
+            Delta d = bias ? new Delta(Tensors.readFloat(f, m.tensor("diffBias")), 1) : delta(f, m, w);
+            if (d.weight().numel() != w.numel()) {
+                throw new ModelFileException(a.file().path() + ": LoRA module " + m.tensors().values().iterator().next()
+                        + " makes a difference of shape " + Tensors.shapeString(d.weight()) + " that does not fit the "
+                        + "weight " + Tensors.shapeString(w));
             }
-            long rank = down.size(0);
-            if (up.size(1) != rank || up.size(0) != w.size(0) || down.numel() / rank != w.numel() / w.size(0)) {
-                throw new ModelFileException(a.file().path() + ": LoRA module " + m.down() + " has shapes "
-                        + Tensors.shapeString(down) + " / " + Tensors.shapeString(up) + " that do not fit the weight "
-                        + Tensors.shapeString(w));
+            Tensor delta = d.weight().reshape(w.sizes().vec().get()).to(w.device(), ScalarType.Float);
+            w.copy_(w.to(w.device(), ScalarType.Float).add(delta.mul(s(multiplier)).mul(s(d.scale()))));
+        }
+    }
+
+    /** A module's weight difference before the multiplier, and the scale it comes with (alpha / rank). */
+    record Delta(Tensor weight, double scale) {}
+
+    /**
+     * The difference each kind makes, as kohya (LoRA) and ComfyUI (LoCon's mid, LoHa, LoKr, diff) build it; a
+     * missing alpha means a scale of 1.
+     */
+    static Delta delta(SafetensorsFile f, LoraFile.Module m, Tensor w) {
+        java.util.function.Function<String, Tensor> t = role -> m.tensor(role) == null ? null
+                : Tensors.readFloat(f, m.tensor(role));
+        Double alpha = m.alpha() == null ? null : (double) Tensors.toFloats(Tensors.readFloat(f, m.alpha()))[0];
+        switch (m.kind()) {
+            case LORA -> {
+                Tensor down = t.apply("down");
+                Tensor up = t.apply("up");
+                Tensor mid = t.apply("mid");
+                check(f, m, down.dim() >= 2 && up.dim() >= 2 && down.size(0) >= 1 && up.size(1) == down.size(0)
+                        && (mid == null || mid.dim() == 4 && mid.size(0) == down.size(0) && mid.size(1) == down.size(0)),
+                        down, up);
+                long rank = down.size(0);
+                if (mid != null) {
+                    // LoCon's CP middle: D' = (D^T M^T)^T, a [r, in, kh, kw] down projection
+                    down = down.transpose(0, 1).flatten(1, -1).matmul(mid.transpose(0, 1).flatten(1, -1))
+                            .reshape(down.size(1), rank, mid.size(2), mid.size(3)).transpose(0, 1);
+                }
+                Tensor product = up.reshape(up.size(0), rank).matmul(down.reshape(rank, -1));
+                return new Delta(product, alpha == null ? 1 : alpha / rank);
             }
-            double alpha = m.alpha() == null ? rank : Tensors.toFloats(Tensors.readFloat(f, m.alpha()))[0];
-            Tensor delta = up.reshape(up.size(0), rank).matmul(down.reshape(rank, -1)).reshape(w.sizes().vec().get());
-            Tensor merged = w.to(w.device(), ScalarType.Float).add(delta.to(w.device(), ScalarType.Float)
-                    .mul(s(multiplier)).mul(s(alpha / rank)));
-            w.copy_(merged);
+            case LOHA -> {
+                Tensor w1b = t.apply("w1b");
+                Tensor m1 = t.apply("t1") != null ? cp(t.apply("t1"), w1b, t.apply("w1a"))
+                        : t.apply("w1a").matmul(w1b);
+                Tensor m2 = t.apply("t2") != null ? cp(t.apply("t2"), t.apply("w2b"), t.apply("w2a"))
+                        : t.apply("w2a").matmul(t.apply("w2b"));
+                check(f, m, m1.numel() == m2.numel(), m1, m2);
+                return new Delta(m1.mul(m2.reshape(m1.sizes().vec().get())), alpha == null ? 1 : alpha / w1b.size(0));
+            }
+            case LOKR -> {
+                Long dim = null;
+                Tensor w1 = t.apply("w1");
+                if (w1 == null) {
+                    dim = t.apply("w1b").size(0);
+                    w1 = t.apply("w1a").matmul(t.apply("w1b"));
+                }
+                Tensor w2 = t.apply("w2");
+                if (w2 == null) {
+                    dim = t.apply("w2b").size(0);
+                    w2 = t.apply("t2") != null ? cp(t.apply("t2"), t.apply("w2b"), t.apply("w2a"))
+                            : t.apply("w2a").matmul(t.apply("w2b"));
+                }
+                if (w2.dim() == 4) {
+                    w1 = w1.reshape(w1.size(0), w1.size(1), 1, 1);
+                }
+                check(f, m, w1.dim() == w2.dim(), w1, w2);
+                return new Delta(torch.kron(w1.contiguous(), w2.contiguous()), alpha != null && dim != null ? alpha / dim : 1);
+            }
+            default -> {
+                Tensor diff = t.apply("diff");
+                check(f, m, diff != null, w, w);
+                return new Delta(diff, 1);
+            }
+        }
+    }
+
+    /** CP reconstruction, einsum("i j k l, j r, i p -> p r k l", core, b, a): [p, r, kh, kw]. */
+    private static Tensor cp(Tensor core, Tensor b, Tensor a) {
+        long i = core.size(0);
+        long j = core.size(1);
+        long kh = core.size(2);
+        long kw = core.size(3);
+        Tensor kl = core.permute(2, 3, 0, 1).reshape(kh * kw, i, j).matmul(b);   // [kl, i, r]
+        Tensor pr = kl.transpose(1, 2).matmul(a);                                  // [kl, r, p]
+        return pr.permute(2, 1, 0).reshape(a.size(1), b.size(1), kh, kw);
+    }
+
+    private static void check(SafetensorsFile f, LoraFile.Module m, boolean ok, Tensor a, Tensor b) {
+        if (!ok) {
+            throw new ModelFileException(f.path() + ": LoRA module " + m.tensors().values().iterator().next()
+                    + " has tensors of shapes " + Tensors.shapeString(a) + " / " + Tensors.shapeString(b)
+                    + " that do not fit together");
         }
     }
 

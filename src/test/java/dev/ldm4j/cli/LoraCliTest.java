@@ -38,6 +38,6 @@ class LoraCliTest {
         Files.copy(Fixtures.path("sd1-tiny/model.safetensors"), dir.resolve("model.safetensors"));
         CliTest.Run r = run(dir, "a cat <lora:model:1>", dir.toString());
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("not a kohya or diffusers LoRA"), r.err());
+        assertTrue(r.err().contains("not a LoRA file"), r.err());
     }
 }
