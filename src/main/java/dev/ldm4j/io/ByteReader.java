@@ -17,7 +17,7 @@ final class ByteReader {
     private final Path path;
     private final FileChannel channel;
     private final long limit;
-    private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer buffer;
     /** File position of {@code buffer}'s first byte. */
     private long bufferStart;
 
@@ -27,6 +27,9 @@ final class ByteReader {
         this.channel = channel;
         this.limit = limit;
         this.bufferStart = start;
+        // a short range (a ZIP header) gets a buffer of its size, not a chunk
+        this.buffer = ByteBuffer.allocate((int) Math.max(8, Math.min(CHUNK, limit - start)))
+                .order(ByteOrder.LITTLE_ENDIAN);
         buffer.limit(0);
     }
 

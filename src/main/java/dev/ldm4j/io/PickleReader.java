@@ -55,7 +55,7 @@ final class PickleReader {
     /** A tensor as {@code torch._utils._rebuild_tensor_v2} describes it: a view of a storage. */
     record TensorRef(Object storage, long storageOffset, long[] shape, long[] stride) {}
 
-    /** Collects the globals a state dict needs; the ones reduced are handled in {@link #call}. */
+    /** The callables a state dict needs, which {@link #call} evaluates itself. */
     private static final Set<String> CALLABLE = Set.of(
             "collections.OrderedDict",
             "torch._utils._rebuild_tensor",
@@ -134,8 +134,7 @@ final class PickleReader {
                 }
                 case 0x95 -> in.s64(); // FRAME: a length hint; the bytes are read as they come
                 case '.' -> { // STOP
-                    Object v = pop(at);
-                    return v;
+                    return pop(at);
                 }
                 case 'N' -> push(null);
                 case 0x88 -> push(Boolean.TRUE);

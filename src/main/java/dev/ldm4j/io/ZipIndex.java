@@ -153,7 +153,7 @@ final class ZipIndex {
             throw bad(path, "the entry '" + name + "' has its header at byte " + local + ", outside the file of "
                     + fileSize + " bytes (truncated?)");
         }
-        ByteReader h = new ByteReader(path, ch, local, fileSize);
+        ByteReader h = new ByteReader(path, ch, local, local + 30);
         if (h.s32() != LOCAL) {
             throw bad(path, "no local header for the entry '" + name + "' at byte " + local);
         }
