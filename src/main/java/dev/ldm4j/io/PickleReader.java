@@ -87,6 +87,11 @@ final class PickleReader {
     /** Nesting deeper than this in a dict key or tensor argument is refused (real ones are 2 deep). */
     private static final int MAX_DEPTH = 64;
     private static final int MAX_LINE = 256;
+    /**
+     * The longest str or bytes value read: a state dict's are names of tensors, so a larger one is a corrupt
+     * length, refused before a multi-GB checkpoint's bytes become one Java array.
+     */
+    private static final long MAX_VALUE = 1L << 28;
     private static final Object MARK = new Object() {
         @Override
         public String toString() {
@@ -143,16 +148,16 @@ final class PickleReader {
                 case 'K' -> push((long) in.u8());
                 case 'M' -> push((long) in.u16());
                 case 0x8a -> push(littleEndianInt(in.bytes(in.u8())));
-                case 0x8b -> push(littleEndianInt(in.bytes(in.s32())));
+                case 0x8b -> push(littleEndianInt(value(at, in.s32())));
                 case 'G' -> push(in.f64BigEndian());
-                case 'X' -> push(utf8(at, in.bytes(in.u32())));
-                case 0x8c -> push(utf8(at, in.bytes(in.u8())));
-                case 0x8d -> push(utf8(at, in.bytes(in.s64())));
-                case 'U' -> push(new String(in.bytes(in.u8()), StandardCharsets.ISO_8859_1));
-                case 'T' -> push(new String(in.bytes(in.s32()), StandardCharsets.ISO_8859_1));
-                case 'C' -> push(in.bytes(in.u8()));
-                case 'B' -> push(in.bytes(in.u32()));
-                case 0x8e, 0x96 -> push(in.bytes(in.s64()));
+                case 'X' -> push(utf8(at, value(at, in.u32())));
+                case 0x8c -> push(utf8(at, value(at, in.u8())));
+                case 0x8d -> push(utf8(at, value(at, in.s64())));
+                case 'U' -> push(new String(value(at, in.u8()), StandardCharsets.ISO_8859_1));
+                case 'T' -> push(new String(value(at, in.s32()), StandardCharsets.ISO_8859_1));
+                case 'C' -> push(value(at, in.u8()));
+                case 'B' -> push(value(at, in.u32()));
+                case 0x8e, 0x96 -> push(value(at, in.s64()));
                 case '}' -> push(new LinkedHashMap<>());
                 case ']' -> push(new ArrayList<>());
                 case ')' -> push(new Tuple(List.of()));
@@ -248,6 +253,14 @@ final class PickleReader {
                         + describeOpcode(op));
             }
         }
+    }
+
+    /** The next {@code n} bytes of a str, bytes or long value, {@code n} checked first. */
+    private byte[] value(long at, long n) {
+        if (n > MAX_VALUE) {
+            throw corrupt(at, "a value of " + n + " bytes (a state dict's are names; a corrupt length?)");
+        }
+        return in.bytes(n);
     }
 
     private static String describeOpcode(int op) {

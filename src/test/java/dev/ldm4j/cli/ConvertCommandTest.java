@@ -12,6 +12,7 @@ import dev.ldm4j.io.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
@@ -105,14 +106,14 @@ class ConvertCommandTest {
         Path own = dir.resolve("own.png");
         Path separate = dir.resolve("separate.png");
         SeededCasesCliTest.run(SeededCasesCliTest.args("sd1-tiny", CASE, own));
-        List<String> args = new java.util.ArrayList<>(SeededCasesCliTest.args("sd1-tiny", CASE, separate));
+        List<String> args = new ArrayList<>(SeededCasesCliTest.args("sd1-tiny", CASE, separate));
         args.addAll(List.of("--vae", Fixtures.path("ckpt/sd1-tiny-vae-bare.pt").toString()));
         SeededCasesCliTest.run(args);
         assertArrayEquals(Images.readRgb(own).pixels(), Images.readRgb(separate).pixels());
     }
 
     private static List<String> withModel(List<String> args, Path model) {
-        List<String> a = new java.util.ArrayList<>(args);
+        List<String> a = new ArrayList<>(args);
         a.set(a.indexOf("-m") + 1, model.toString());
         return a;
     }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -151,8 +152,10 @@ class PickleReaderTest {
         assertRefused(new byte[] {(byte) 0x80, 2}, "truncated");
         assertRefused(new byte[] {(byte) 0x80, 2, '.'}, "stack is empty");
         assertRefused(new byte[] {(byte) 0x80, 2, 'h', 7, '.'}, "memo entry 7");
-        assertRefused(new byte[] {(byte) 0x80, 2, 'X', -1, -1, -1, 0x7f}, "truncated");
+        assertRefused(new byte[] {(byte) 0x80, 2, 'X', -1, -1, -1, 0x7f}, "a value of 2147483647 bytes");
+        assertRefused(new byte[] {(byte) 0x80, 2, 'X', 9, 0, 0, 0, 'a'}, "truncated");
         assertRefused(new byte[] {(byte) 0x80, 2, 'a', '.'}, "stack");
+        assertRefused(new byte[] {(byte) 0x80, 2, (byte) 0x8d, 0, 0, 0, 0x40, 0, 0, 0, 0, '.'}, "a value of 1073741824 bytes");
         assertRefused(new byte[] {(byte) 0x80, 2, 0x82 - 256, 1, '.'}, "extension registry");
         // a list that holds itself, used as a dict key: unhashable, not a stack overflow
         assertRefused(new Pickle().op(0x80, 2, '}', ']', 'q', 0, 'h', 0, 'a', 'N', 's', '.').bytes(),
@@ -209,7 +212,7 @@ class PickleReaderTest {
     private Path zip(String name, Map<String, byte[]> entries) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(bytes)) {
-            for (Map.Entry<String, byte[]> e : new java.util.TreeMap<>(entries).entrySet()) {
+            for (Map.Entry<String, byte[]> e : new TreeMap<>(entries).entrySet()) {
                 ZipEntry entry = new ZipEntry(e.getKey());
                 entry.setMethod(ZipEntry.STORED);
                 entry.setSize(e.getValue().length);
