@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -206,6 +207,48 @@ class PickleReaderTest {
         try (SafetensorsFile f = SafetensorsFile.open(zip("empty.ckpt", Map.of("archive/data.pkl", empty)))) {
             assertEquals(0, f.keys().size());
         }
+    }
+
+    /** The ZIP64 forms (a checkpoint over 4 GB): sizes and offsets in the extra field and the ZIP64 end record. */
+    @Test
+    void zip64Checkpoint() throws IOException {
+        byte[] pkl = new Pickle().op(0x80, 2, '}').str("w").tensor("0", 2, 0, new int[] {2}, new int[] {1})
+                .op('s', '.').bytes();
+        ByteBuffer floats = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+        Path p = Files.write(dir.resolve("z64.ckpt"), zip64(List.of("archive/data.pkl", "archive/data/0"),
+                List.of(pkl, floats.array())));
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertEquals(-2f, f.bytes("w").getFloat(4));
+        }
+    }
+
+    /** A ZIP whose central directory gives every size and offset through ZIP64 fields, as one over 4 GB must. */
+    private static byte[] zip64(List<String> names, List<byte[]> data) {
+        ByteBuffer b = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        long[] offsets = new long[names.size()];
+        for (int i = 0; i < names.size(); i++) {
+            byte[] name = names.get(i).getBytes(StandardCharsets.UTF_8);
+            offsets[i] = b.position();
+            b.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0).putInt(0)
+                    .putInt(-1).putInt(-1).putShort((short) name.length).putShort((short) 0).put(name).put(data.get(i));
+        }
+        int cd = b.position();
+        for (int i = 0; i < names.size(); i++) {
+            byte[] name = names.get(i).getBytes(StandardCharsets.UTF_8);
+            b.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) 0).putShort((short) 0)
+                    .putInt(0).putInt(0).putInt(-1).putInt(-1).putShort((short) name.length).putShort((short) 28)
+                    .putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1).put(name)
+                    .putShort((short) 1).putShort((short) 24).putLong(data.get(i).length).putLong(data.get(i).length)
+                    .putLong(offsets[i]);
+        }
+        int cdSize = b.position() - cd;
+        int record = b.position();
+        b.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                .putLong(names.size()).putLong(names.size()).putLong(cdSize).putLong(cd);
+        b.putInt(0x07064b50).putInt(0).putLong(record).putInt(1);
+        b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) -1).putShort((short) -1)
+                .putInt(-1).putInt(-1).putShort((short) 0);
+        return Arrays.copyOf(b.array(), b.position());
     }
 
     /** A ZIP of STORED entries, as torch.save writes them. */
