@@ -45,7 +45,8 @@ import picocli.CommandLine.Option;
                 + "the white area of a mask (--mask).")
 final class GenerateCommand implements Runnable {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
-            description = "Stable Diffusion checkpoint (.safetensors, single-file layout); default: ldm4j's own "
+            description = "Stable Diffusion checkpoint (.safetensors, or a PyTorch .ckpt/.pt, whose pickle is read, "
+                    + "never run; single-file layout); default: ldm4j's own "
                     + "emoji model (" + DefaultModel.MODEL + ", 64x64).")
     Path model;
 

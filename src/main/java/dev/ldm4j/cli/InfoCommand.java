@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Print a checkpoint's detected architecture, dtypes, parameter counts and key problems.")
 final class InfoCommand implements Runnable {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Checkpoint (.safetensors).")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Checkpoint (.safetensors, .ckpt or .pt).")
     Path model;
 
     @Option(names = "--config", paramLabel = "FILE", description = "LDM YAML config; detected when absent.")

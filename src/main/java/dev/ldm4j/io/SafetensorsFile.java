@@ -28,7 +28,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A {@code .safetensors} file opened for reading. The header is parsed and validated up front, so a broken
+ * A {@code .safetensors} file opened for reading; a PyTorch {@code .ckpt}/{@code .pt} file (ZIP or legacy
+ * pickle) opens as one too, read without running its pickle ({@link TorchCheckpoint}). The header is parsed and validated up front, so a broken
  * file fails at {@link #open} with a message naming the file and the problem, never later inside a model.
  * Tensor data is memory-mapped one tensor at a time (a single mapping is limited to 2 GiB).
  */
@@ -88,6 +89,17 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private static SafetensorsFile parse(Path path, FileChannel ch) throws IOException {
         long size = ch.size();
+        byte[] head = new byte[(int) Math.min(8, size)];
+        readFully(ch, ByteBuffer.wrap(head), 0);
+        if (!plausibleHeader(head, size)) {
+            // a PyTorch .ckpt/.pt: its tensors are read where they lie, as ranges from the start of the file
+            if (TorchCheckpoint.looksLikeZip(head)) {
+                return ofRanges(path, ch, TorchCheckpoint.readZip(path, ch, size));
+            }
+            if (TorchCheckpoint.looksLikePickle(head)) {
+                return ofRanges(path, ch, TorchCheckpoint.readLegacy(path, ch, size));
+            }
+        }
         if (size < 8) {
             throw new ModelFileException(path + ": not a safetensors file (only " + size
                     + " bytes, less than the 8-byte header length)");
@@ -124,6 +136,26 @@ public final class SafetensorsFile implements AutoCloseable {
         checkOverlaps(path, tensors);
         return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(tensors),
                 Collections.unmodifiableMap(metadata));
+    }
+
+    /**
+     * Whether the first bytes can be a safetensors header length: only then is the file read as one, so a
+     * safetensors file whose length happens to start like a ZIP or a pickle is still read as before.
+     */
+    private static boolean plausibleHeader(byte[] head, long size) {
+        if (head.length < 8) {
+            return false;
+        }
+        long headerLen = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        return headerLen > 1 && headerLen <= MAX_HEADER && 8 + headerLen <= size;
+    }
+
+    /**
+     * A file whose tensors are given as absolute byte ranges (a PyTorch checkpoint's): the data section starts
+     * at byte 0, there is no metadata, and views of one storage may share bytes.
+     */
+    static SafetensorsFile ofRanges(Path path, FileChannel ch, Map<String, TensorInfo> tensors) {
+        return new SafetensorsFile(path, ch, 0, Collections.unmodifiableMap(new LinkedHashMap<>(tensors)), Map.of());
     }
 
     private static JsonNode parseHeader(Path path, byte[] header) {

@@ -120,6 +120,29 @@ public final class SafetensorsWriter {
         });
     }
 
+    /**
+     * Writes every tensor of {@code source} unchanged (names in its order, dtypes, shapes, bytes) with its
+     * metadata: how a PyTorch checkpoint becomes a safetensors file. The tensors are memory-mapped for the
+     * copy, not read into the heap, and unmapped when it is done.
+     *
+     * @throws OutputFileException when the file cannot be written (the message names it)
+     */
+    public static void write(Path path, SafetensorsFile source) {
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        List<ByteBuffer> mapped = new ArrayList<>();
+        try {
+            for (String name : source.keys()) {
+                TensorInfo t = source.info(name);
+                ByteBuffer bytes = source.bytes(name);
+                mapped.add(bytes);
+                entries.put(name, new Entry(t.dtype(), t.shape(), bytes));
+            }
+            write(path, entries, source.metadata());
+        } finally {
+            mapped.forEach(Unmapper::unmap);
+        }
+    }
+
     private static byte[] header(Map<String, Entry> tensors, Map<String, long[]> offsets,
                                  Map<String, String> metadata) {
         ObjectNode root = JSON.createObjectNode();

@@ -2,7 +2,10 @@ package dev.ldm4j.io;
 
 import java.util.Arrays;
 
-/** One entry of a safetensors header; offsets are relative to the start of the data section. */
+/**
+ * One entry of a safetensors header; offsets are relative to the start of the data section (which is the
+ * start of the file for a PyTorch checkpoint, whose tensors lie where its storages are).
+ */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
     public long numel() {
         long n = 1;
