@@ -60,7 +60,10 @@ public record ModelConfig(
     /** Whether {@code dir} holds a single .safetensors file (so a config.yaml there can only be its). */
     private static boolean onlyCheckpointIn(Path dir) {
         try (java.util.stream.Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).limit(2).count() == 1;
+            return files.filter(f -> {
+                String n = f.getFileName().toString();
+                return n.endsWith(".safetensors") || n.endsWith(".ckpt") || n.endsWith(".pt");
+            }).limit(2).count() == 1;
         } catch (IOException | RuntimeException e) {
             return false;
         }
