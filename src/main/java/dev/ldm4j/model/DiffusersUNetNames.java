@@ -91,6 +91,71 @@ final class DiffusersUNetNames {
         }
     }
 
+    /** The CompVis name of a diffusers UNet key or module path, or null where there is none (the inverse of {@link #of}). */
+    static String toCompVis(String diffusers, UNetConfig u) {
+        for (Map.Entry<String, String> e : FIXED.entrySet()) {
+            if (diffusers.equals(e.getValue()) || diffusers.startsWith(e.getValue() + ".")) {
+                return e.getKey() + diffusers.substring(e.getValue().length());
+            }
+        }
+        int perLevel = u.numResBlocks() + 1;
+        int levels = u.channelMult().length;
+        String[] p = diffusers.split("\\.", 5);
+        try {
+            if (p[0].equals("mid_block") && p.length >= 3) {
+                String rest = p.length > 3 ? diffusers.substring(p[0].length() + p[1].length() + p[2].length() + 3) : "";
+                int j = Integer.parseInt(p[2]);
+                if (p[1].equals("attentions") && j == 0) {
+                    return "middle_block.1" + dot(rest);
+                }
+                return p[1].equals("resnets") && j <= 1 ? "middle_block." + (2 * j) + compvisResnet(rest) : null;
+            }
+            if (p.length < 4) {
+                return null;
+            }
+            int level = Integer.parseInt(p[1]);
+            int j = Integer.parseInt(p[3]);
+            String rest = p.length == 5 ? p[4] : "";
+            switch (p[0] + "." + p[2]) {
+                case "down_blocks.resnets" -> {
+                    return "input_blocks." + (1 + level * perLevel + j) + ".0" + compvisResnet(rest);
+                }
+                case "down_blocks.attentions" -> {
+                    return "input_blocks." + (1 + level * perLevel + j) + ".1" + dot(rest);
+                }
+                case "down_blocks.downsamplers" -> {
+                    return j == 0 && (rest.equals("conv") || rest.startsWith("conv."))
+                            ? "input_blocks." + ((level + 1) * perLevel) + ".0.op" + rest.substring(4) : null;
+                }
+                case "up_blocks.resnets" -> {
+                    return "output_blocks." + (level * perLevel + j) + ".0" + compvisResnet(rest);
+                }
+                case "up_blocks.attentions" -> {
+                    return "output_blocks." + (level * perLevel + j) + ".1" + dot(rest);
+                }
+                case "up_blocks.upsamplers" -> {
+                    int compvisLevel = levels - 1 - level;
+                    return j == 0 ? "output_blocks." + (level * perLevel + u.numResBlocks()) + "."
+                            + (attends(u, compvisLevel) ? 2 : 1) + dot(rest) : null;
+                }
+                default -> {
+                    return null;
+                }
+            }
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String compvisResnet(String rest) {
+        for (Map.Entry<String, String> e : RESNET.entrySet()) {
+            if (rest.equals(e.getValue()) || rest.startsWith(e.getValue() + ".")) {
+                return "." + e.getKey() + rest.substring(e.getValue().length());
+            }
+        }
+        return dot(rest);
+    }
+
     private static boolean attends(UNetConfig u, int level) {
         int ds = 1 << level;
         return Arrays.stream(u.attentionResolutions()).anyMatch(r -> r == ds) && u.transformerDepth(level) > 0;
