@@ -399,7 +399,7 @@ final class GenerateCommand implements Runnable {
      * whole-image VAE decode is too big and tiling was not chosen either way, it decodes in tiles instead.
      */
     private void checkMemory(ModelLoader.Options load, GenerationRequest r) {
-        if (!java.nio.file.Files.isRegularFile(model)) {
+        if (!java.nio.file.Files.isRegularFile(model) && !dev.ldm4j.model.DiffusersFolder.is(model)) {
             return; // loading reports the missing file with its own message
         }
         long available = MemoryPlan.availableBytes();

@@ -47,9 +47,22 @@ public final class SafetensorsFile implements AutoCloseable {
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    /** For a view over other files: where each tensor's bytes are (null for a plain file). */
+    private final Map<String, Part> parts;
+    private final List<SafetensorsFile> owned;
+
+    /** A tensor of a view: the file that holds it and its name there. */
+    public record Part(SafetensorsFile file, String key) {}
 
     private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
                             Map<String, String> metadata) {
+        this(path, channel, dataStart, tensors, metadata, null, List.of());
+    }
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata, Map<String, Part> parts, List<SafetensorsFile> owned) {
+        this.parts = parts;
+        this.owned = owned;
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -156,6 +169,29 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     static SafetensorsFile ofRanges(Path path, FileChannel ch, Map<String, TensorInfo> tensors) {
         return new SafetensorsFile(path, ch, 0, Collections.unmodifiableMap(new LinkedHashMap<>(tensors)), Map.of());
+    }
+
+    /**
+     * One file made of tensors of others, under new names and (same number of elements) new shapes: a diffusers
+     * folder read in the single-file layout. The view owns {@code files} and closes them with itself.
+     *
+     * @param shapes the new shape of each name, or none where the part's shape stands
+     */
+    public static SafetensorsFile view(Path path, Map<String, Part> parts, Map<String, long[]> shapes,
+                                       List<SafetensorsFile> files) {
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Part> e : parts.entrySet()) {
+            TensorInfo t = e.getValue().file().info(e.getValue().key());
+            long[] shape = shapes.getOrDefault(e.getKey(), t.shape());
+            TensorInfo renamed = new TensorInfo(e.getKey(), t.dtype(), shape, t.begin(), t.end());
+            if (renamed.numel() != t.numel()) {
+                throw new IllegalArgumentException(e.getKey() + ": shape " + java.util.Arrays.toString(shape)
+                        + " does not hold " + t);
+            }
+            tensors.put(e.getKey(), renamed);
+        }
+        return new SafetensorsFile(path, null, 0, Collections.unmodifiableMap(tensors), Map.of(),
+                Map.copyOf(parts), List.copyOf(files));
     }
 
     private static JsonNode parseHeader(Path path, byte[] header) {
@@ -363,6 +399,11 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public void read(String name, ByteBuffer dst) {
         TensorInfo t = info(name);
+        if (parts != null) {
+            Part p = parts.get(name);
+            p.file().read(p.key(), dst);
+            return;
+        }
         if (t.byteSize() > Integer.MAX_VALUE) {
             throw new ModelFileException(path + ": tensor '" + name + "' has " + t.byteSize()
                     + " bytes, more than one read can hold (2 GiB)");
@@ -407,6 +448,10 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The raw little-endian bytes of a tensor, memory-mapped (read-only); valid while the file is open. */
     public ByteBuffer bytes(String name) {
         TensorInfo t = info(name);
+        if (parts != null) {
+            Part p = parts.get(name);
+            return p.file().bytes(p.key());
+        }
         if (t.byteSize() > Integer.MAX_VALUE) {
             throw new ModelFileException(path + ": tensor '" + name + "' has " + t.byteSize()
                     + " bytes, more than one mapping can hold (2 GiB)");
@@ -424,6 +469,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
     @Override
     public void close() {
+        if (channel == null) {
+            owned.forEach(SafetensorsFile::close);
+            return;
+        }
         try {
             channel.close();
         } catch (IOException e) {

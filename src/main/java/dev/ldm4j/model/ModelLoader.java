@@ -102,6 +102,11 @@ public final class ModelLoader {
 
     /** The config of a checkpoint: from {@code yaml} when given (or beside it), else from its keys and shapes. */
     public static ModelConfig config(Path model, Path yaml) {
+        if (yaml == null && DiffusersFolder.is(model)) {
+            try (DiffusersFolder.Opened opened = DiffusersFolder.open(model)) {
+                return opened.config();
+            }
+        }
         Path cfg = ModelConfig.configFor(model, yaml);
         if (cfg != null) {
             return ModelConfig.fromYaml(cfg);
@@ -116,17 +121,22 @@ public final class ModelLoader {
         CompletableFuture<ClipTokenizer> tokenizer = CompletableFuture.supplyAsync(ClipTokenizer::load);
         Torch.load();
         long t0 = System.nanoTime();
-        InputFiles.problem(o.model()).ifPresent(why -> {
-            throw new ModelFileException(o.model() + ": " + why);
-        });
+        boolean folder = DiffusersFolder.is(o.model());
+        if (!folder) {
+            InputFiles.problem(o.model()).ifPresent(why -> {
+                throw new ModelFileException(o.model() + ": " + why);
+            });
+        }
         ModelWeights weights = new ModelWeights();
-        try (SafetensorsFile f = SafetensorsFile.open(o.model());
+        DiffusersFolder.Opened opened = folder ? DiffusersFolder.open(o.model()) : null;
+        try (SafetensorsFile f = folder ? opened.file() : SafetensorsFile.open(o.model());
              InferenceMode guard = new InferenceMode()) {
-            Path yaml = ModelConfig.configFor(o.model(), o.config());
+            Path yaml = folder ? o.config() : ModelConfig.configFor(o.model(), o.config());
             if (yaml != null && o.config() == null) {
                 LOG.info("using the config beside the checkpoint: {}", yaml);
             }
-            ModelConfig config = yaml != null ? ModelConfig.fromYaml(yaml) : Architecture.detectConfig(f);
+            ModelConfig config = yaml != null ? ModelConfig.fromYaml(yaml)
+                    : folder ? opened.config() : Architecture.detectConfig(f);
             Architecture arch = config.architecture();
             ComputeDevice device = o.device() != null ? o.device() : ComputeDevice.auto();
             Precision precision = o.precision() != null ? o.precision()

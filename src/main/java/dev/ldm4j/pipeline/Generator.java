@@ -104,6 +104,13 @@ public final class Generator {
      */
     public static MemoryPlan memoryPlan(ModelLoader.Options load, GenerationRequest r, Options options,
                                         long availableBytes) {
+        if (dev.ldm4j.model.DiffusersFolder.is(load.model())) {
+            try (dev.ldm4j.model.DiffusersFolder.Opened opened = dev.ldm4j.model.DiffusersFolder.open(load.model())) {
+                ModelConfig c = load.config() != null ? ModelConfig.fromYaml(load.config()) : opened.config();
+                return MemoryPlan.fitting(opened.file(), c, load.precision(), load.vaePrecision(), options.vaeTiling(),
+                        r.width(), r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
+            }
+        }
         try (SafetensorsFile f = SafetensorsFile.open(load.model())) {
             Path yaml = ModelConfig.configFor(load.model(), load.config());
             ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : Architecture.detectConfig(f);

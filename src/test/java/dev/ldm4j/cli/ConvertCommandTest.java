@@ -112,6 +112,60 @@ class ConvertCommandTest {
         assertArrayEquals(Images.readRgb(own).pixels(), Images.readRgb(separate).pixels());
     }
 
+    /**
+     * sd1-tiny as a diffusers folder (convert), its UNet keys named as diffusers' own conversion script names
+     * them; generating from the folder gives the single file's pixels; converting the folder back gives the same
+     * tensors, byte for byte.
+     */
+    @Test
+    void aDiffusersFolderRoundTrips(@TempDir Path dir) throws IOException {
+        Path folder = dir.resolve("sd1-tiny-diffusers");
+        CliTest.Run made = CliTest.cli("convert", Fixtures.path("sd1-tiny/model.safetensors").toString(), folder.toString(),
+                "--config", Fixtures.path("sd1-tiny/config.yaml").toString());
+        assertEquals(0, made.code(), made.err());
+        for (String f : List.of("model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+                "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json",
+                "text_encoder/model.safetensors", "scheduler/scheduler_config.json")) {
+            assertTrue(Files.isRegularFile(folder.resolve(f)), f);
+        }
+        com.fasterxml.jackson.databind.JsonNode table;
+        try (java.io.InputStream in = dev.ldm4j.model.ModelConfig.class.getResourceAsStream("diffusers-unet-keys.json")) {
+            table = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).get("compvis_to_diffusers");
+        }
+        try (SafetensorsFile unet = SafetensorsFile.open(folder.resolve("unet/diffusion_pytorch_model.safetensors"))) {
+            List<String> expected = new ArrayList<>();
+            table.elements().forEachRemaining(n -> expected.add(n.asText()));
+            assertEquals(expected.stream().sorted().toList(), unet.keys().stream().sorted().toList());
+        }
+
+        Path single = dir.resolve("single.png");
+        Path fromFolder = dir.resolve("folder.png");
+        SeededCasesCliTest.run(SeededCasesCliTest.args("sd1-tiny", CASE, single));
+        List<String> args = withModel(SeededCasesCliTest.args("sd1-tiny", CASE, fromFolder), folder);
+        int c = args.indexOf("--config");
+        args.remove(c + 1);
+        args.remove(c);
+        SeededCasesCliTest.run(args);
+        assertArrayEquals(Images.readRgb(single).pixels(), Images.readRgb(fromFolder).pixels());
+
+        Path back = dir.resolve("back.safetensors");
+        CliTest.Run r = CliTest.cli("convert", folder.toString(), back.toString());
+        assertEquals(0, r.code(), r.err());
+        try (SafetensorsFile ref = Fixtures.open("sd1-tiny/model.safetensors"); SafetensorsFile got = SafetensorsFile.open(back)) {
+            long networks = ref.keys().stream().filter(k -> k.startsWith("model.diffusion_model.")
+                    || k.startsWith("first_stage_model.") || k.startsWith("cond_stage_model.")).count();
+            assertEquals(networks, got.keys().size());
+            for (String k : got.keys()) {
+                assertEquals(ref.info(k).dtype(), got.info(k).dtype(), k);
+                assertArrayEquals(ref.info(k).shape(), got.info(k).shape(), k);
+                assertEquals(ref.bytes(k), got.bytes(k), k);
+            }
+        }
+        CliTest.Run again = CliTest.cli("convert", Fixtures.path("sd1-tiny/model.safetensors").toString(),
+                folder.toString(), "--config", Fixtures.path("sd1-tiny/config.yaml").toString());
+        assertEquals(2, again.code(), "a folder that exists is not overwritten: " + again.err());
+    }
+
     private static List<String> withModel(List<String> args, Path model) {
         List<String> a = new ArrayList<>(args);
         a.set(a.indexOf("-m") + 1, model.toString());
