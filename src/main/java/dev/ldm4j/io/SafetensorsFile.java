@@ -54,14 +54,21 @@ public final class SafetensorsFile implements AutoCloseable {
     /** A tensor of a view: the file that holds it and its name there. */
     public record Part(SafetensorsFile file, String key) {}
 
+    /** A tensor of a view computed in memory (fused or split projections): little-endian bytes. */
+    public record Memory(DType dtype, long[] shape, ByteBuffer data) {}
+
+    private final Map<String, Memory> memory;
+
     private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
                             Map<String, String> metadata) {
-        this(path, channel, dataStart, tensors, metadata, null, List.of());
+        this(path, channel, dataStart, tensors, metadata, null, List.of(), Map.of());
     }
 
     private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
-                            Map<String, String> metadata, Map<String, Part> parts, List<SafetensorsFile> owned) {
+                            Map<String, String> metadata, Map<String, Part> parts, List<SafetensorsFile> owned,
+                            Map<String, Memory> memory) {
         this.parts = parts;
+        this.memory = memory;
         this.owned = owned;
         this.path = path;
         this.channel = channel;
@@ -191,7 +198,24 @@ public final class SafetensorsFile implements AutoCloseable {
             tensors.put(e.getKey(), renamed);
         }
         return new SafetensorsFile(path, null, 0, Collections.unmodifiableMap(tensors), Map.of(),
-                Map.copyOf(parts), List.copyOf(files));
+                Map.copyOf(parts), List.copyOf(files), Map.of());
+    }
+
+    /** {@link #view} with tensors computed in memory besides those read from files. */
+    public static SafetensorsFile view(Path path, Map<String, Part> parts, Map<String, long[]> shapes,
+                                       Map<String, Memory> memory, List<SafetensorsFile> files) {
+        SafetensorsFile v = view(path, parts, shapes, files);
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>(v.tensors);
+        for (Map.Entry<String, Memory> e : memory.entrySet()) {
+            Memory m = e.getValue();
+            TensorInfo t = new TensorInfo(e.getKey(), m.dtype(), m.shape(), 0, m.data().remaining());
+            if (t.numel() * m.dtype().byteSize() != t.byteSize() || tensors.containsKey(e.getKey())) {
+                throw new IllegalArgumentException(e.getKey() + ": " + t + " with " + t.byteSize() + " bytes");
+            }
+            tensors.put(e.getKey(), t);
+        }
+        return new SafetensorsFile(path, null, 0, Collections.unmodifiableMap(tensors), Map.of(), v.parts, v.owned,
+                Map.copyOf(memory));
     }
 
     private static JsonNode parseHeader(Path path, byte[] header) {
@@ -399,6 +423,10 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public void read(String name, ByteBuffer dst) {
         TensorInfo t = info(name);
+        if (memory.containsKey(name)) {
+            dst.put(memory.get(name).data().duplicate());
+            return;
+        }
         if (parts != null) {
             Part p = parts.get(name);
             p.file().read(p.key(), dst);
@@ -448,6 +476,9 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The raw little-endian bytes of a tensor, memory-mapped (read-only); valid while the file is open. */
     public ByteBuffer bytes(String name) {
         TensorInfo t = info(name);
+        if (memory.containsKey(name)) {
+            return memory.get(name).data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
         if (parts != null) {
             Part p = parts.get(name);
             return p.file().bytes(p.key());

@@ -8,7 +8,9 @@ import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.SafetensorsWriter;
+import dev.ldm4j.text.Activation;
 import dev.ldm4j.text.ClipTextConfig;
+import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
@@ -27,13 +29,16 @@ import java.util.Map;
  * component files, nothing copied; the VAE attention's Linear weights seen as 1x1 convolutions), its model
  * config from the components' {@code config.json}. Component weights: {@code *.safetensors} (the plain file,
  * else the {@code .fp16} variant, else a sharded {@code .safetensors.index.json}), else PyTorch {@code .bin}.
- * SD 1.x folders; SD 2.x and SDXL folders (whose text towers diffusers stores unfused) are refused for now.
+ * SD 1.x and SDXL folders (SDXL's OpenCLIP tower is converted by {@link DiffusersOpenClip}); SD 2.x folders,
+ * whose text encoder diffusers also cuts to 23 layers, are refused for now.
  *
- * <p>{@link #write} makes such a folder from a single-file SD 1.x checkpoint.
+ * <p>{@link #write} makes such a folder from a single-file SD 1.x or SDXL base checkpoint.
  */
 public final class DiffusersFolder {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TEXT = Architecture.COND_STAGE + "transformer.";
+    private static final String SDXL_CLIP = "conditioner.embedders.0.transformer.";
+    private static final String SDXL_OPENCLIP = "conditioner.embedders.1.model.";
 
     private DiffusersFolder() {}
 
@@ -52,22 +57,22 @@ public final class DiffusersFolder {
     }
 
     public static Opened open(Path dir) {
-        if (Files.isDirectory(dir.resolve("text_encoder_2"))) {
-            throw new UnsupportedModelException(dir + ": an SDXL diffusers folder; only SD 1.x folders are read yet "
-                    + "(use the single-file checkpoint)");
-        }
+        boolean sdxl = Files.isDirectory(dir.resolve("text_encoder_2"));
         JsonNode unetJson = json(dir.resolve("unet/config.json"));
         JsonNode vaeJson = json(dir.resolve("vae/config.json"));
         JsonNode textJson = json(dir.resolve("text_encoder/config.json"));
-        int textWidth = textJson.path("hidden_size").asInt(768);
-        if (textWidth != 768 && textJson.path("projection_dim").asInt() != 768 && textWidth >= 1024) {
-            throw new UnsupportedModelException(dir + ": an SD 2.x diffusers folder (OpenCLIP text encoder); only SD 1.x "
-                    + "folders are read yet (use the single-file checkpoint)");
+        if (!sdxl && textJson.path("hidden_size").asInt(768) >= 1024) {
+            throw new UnsupportedModelException(dir + ": an SD 2.x diffusers folder (OpenCLIP text encoder); SD 1.x and "
+                    + "SDXL folders are read (use the single-file checkpoint)");
         }
-        ModelConfig config = config(dir, unetJson, vaeJson, textJson, json(dir.resolve("scheduler/scheduler_config.json")));
+        JsonNode scheduler = json(dir.resolve("scheduler/scheduler_config.json"));
+        ModelConfig config = sdxl ? sdxlConfig(dir, unetJson, vaeJson, textJson,
+                json(dir.resolve("text_encoder_2/config.json")), scheduler)
+                : config(dir, unetJson, vaeJson, textJson, scheduler);
         List<SafetensorsFile> files = new ArrayList<>();
         try {
             Map<String, SafetensorsFile.Part> parts = new LinkedHashMap<>();
+            Map<String, SafetensorsFile.Memory> memory = new LinkedHashMap<>();
             Map<String, long[]> shapes = new LinkedHashMap<>();
             for (SafetensorsFile f : weights(dir.resolve("unet"), "diffusion_pytorch_model", files)) {
                 for (String key : f.keys()) {
@@ -86,12 +91,18 @@ public final class DiffusersFolder {
                     }
                 }
             }
+            String clip = sdxl ? SDXL_CLIP : TEXT;
             for (SafetensorsFile f : weights(dir.resolve("text_encoder"), "model", files)) {
                 for (String key : f.keys()) {
-                    put(parts, TEXT + key, f, key, dir);
+                    put(parts, clip + key, f, key, dir);
                 }
             }
-            return new Opened(SafetensorsFile.view(dir, parts, shapes, files), config);
+            if (sdxl) {
+                for (SafetensorsFile f : weights(dir.resolve("text_encoder_2"), "model", files)) {
+                    DiffusersOpenClip.toOpenClip(f, SDXL_OPENCLIP, parts, memory);
+                }
+            }
+            return new Opened(SafetensorsFile.view(dir, parts, shapes, memory, files), config);
         } catch (RuntimeException e) {
             files.forEach(SafetensorsFile::close);
             throw e;
@@ -162,46 +173,89 @@ public final class DiffusersFolder {
     /** The model config of an SD 1.x folder from its components' config.json. */
     static ModelConfig config(Path dir, JsonNode unet, JsonNode vae, JsonNode text, JsonNode scheduler) {
         try {
-            int[] blocks = ints(unet.path("block_out_channels"));
-            int mc = blocks[0];
-            int[] mult = new int[blocks.length];
-            List<Integer> attention = new ArrayList<>();
-            JsonNode down = unet.path("down_block_types");
-            for (int i = 0; i < blocks.length; i++) {
-                mult[i] = blocks[i] / mc;
-                if (down.path(i).asText().startsWith("CrossAttn")) {
-                    attention.add(1 << i);
-                }
-            }
-            JsonNode heads = unet.path("attention_head_dim");
-            int numHeads = heads.isArray() ? heads.path(0).asInt() : heads.asInt(8);
-            JsonNode depth = unet.path("transformer_layers_per_block");
-            int[] depths = depth.isMissingNode() || depth.isNull() ? new int[] {1}
-                    : depth.isArray() ? ints(depth) : new int[] {depth.asInt(1)};
-            UNetConfig u = new UNetConfig(unet.path("in_channels").asInt(4), unet.path("out_channels").asInt(4), mc,
-                    attention.stream().mapToInt(Integer::intValue).toArray(), unet.path("layers_per_block").asInt(2), mult,
-                    numHeads, -1, depths, unet.path("cross_attention_dim").asInt(768),
-                    unet.path("use_linear_projection").asBoolean(false), false, null, 0);
-            int[] vaeBlocks = ints(vae.path("block_out_channels"));
-            int[] vaeMult = new int[vaeBlocks.length];
-            for (int i = 0; i < vaeBlocks.length; i++) {
-                vaeMult[i] = vaeBlocks[i] / vaeBlocks[0];
-            }
-            int latent = vae.path("latent_channels").asInt(4);
-            VaeConfig v = new VaeConfig(vaeBlocks[0], vaeMult, vae.path("layers_per_block").asInt(2), latent, latent,
-                    vae.path("in_channels").asInt(3), vae.path("out_channels").asInt(3), new int[0],
-                    vae.path("sample_size").asInt(256), vae.path("scaling_factor").asDouble(VaeConfig.SD_SCALE_FACTOR));
             Map<String, Object> textConfig = ClipTextConfig.fromMap(JSON.convertValue(text, Map.class)).toMap();
-            String schedule = scheduler.path("beta_schedule").asText("scaled_linear");
-            if (!schedule.equals("scaled_linear")) {
-                throw new UnsupportedModelException(dir + ": beta_schedule " + schedule + " (SD's is scaled_linear)");
-            }
-            return new ModelConfig(Architecture.SD1, scheduler.path("prediction_type").asText("epsilon")
-                    .equals("v_prediction"), u, "last", textConfig, v, scheduler.path("beta_start").asDouble(0.00085),
+            return new ModelConfig(Architecture.SD1, vPrediction(dir, scheduler), unetConfig(unet), "last", textConfig,
+                    vaeConfig(vae, VaeConfig.SD_SCALE_FACTOR), scheduler.path("beta_start").asDouble(0.00085),
                     scheduler.path("beta_end").asDouble(0.012), scheduler.path("num_train_timesteps").asInt(1000));
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(dir + ": " + e.getMessage());
         }
+    }
+
+    /** The model config of an SDXL folder: CLIP ViT-L (text_encoder) and OpenCLIP bigG (text_encoder_2). */
+    static ModelConfig sdxlConfig(Path dir, JsonNode unet, JsonNode vae, JsonNode text, JsonNode text2,
+                                  JsonNode scheduler) {
+        try {
+            ClipTextConfig clip = ClipTextConfig.fromMap(JSON.convertValue(text, Map.class));
+            int width = text2.path("hidden_size").asInt(1280);
+            OpenClipTextConfig open = new OpenClipTextConfig(text2.path("max_position_embeddings").asInt(77),
+                    text2.path("vocab_size").asInt(49408), width, text2.path("num_attention_heads").asInt(20),
+                    text2.path("num_hidden_layers").asInt(32), text2.path("intermediate_size").asDouble(4.0 * width) / width,
+                    text2.path("projection_dim").asInt(1280), Activation.parse(text2.path("hidden_act").asText("gelu")));
+            Map<String, Object> textConfig = new LinkedHashMap<>();
+            textConfig.put("clip", clip.toMap());
+            textConfig.put("clip_layer_idx", clip.numHiddenLayers() - 1);
+            textConfig.put("openclip", open.toMap());
+            textConfig.put("size_embed_dim", unet.path("addition_time_embed_dim").asInt(256));
+            return new ModelConfig(Architecture.SDXL, vPrediction(dir, scheduler), unetConfig(unet), "penultimate",
+                    textConfig, vaeConfig(vae, 0.13025), scheduler.path("beta_start").asDouble(0.00085),
+                    scheduler.path("beta_end").asDouble(0.012), scheduler.path("num_train_timesteps").asInt(1000));
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(dir + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean vPrediction(Path dir, JsonNode scheduler) {
+        String schedule = scheduler.path("beta_schedule").asText("scaled_linear");
+        if (!schedule.equals("scaled_linear")) {
+            throw new UnsupportedModelException(dir + ": beta_schedule " + schedule + " (SD's is scaled_linear)");
+        }
+        return scheduler.path("prediction_type").asText("epsilon").equals("v_prediction");
+    }
+
+    /**
+     * diffusers' UNet2DConditionModel config as a UNetConfig. Its {@code attention_head_dim} is a head COUNT (one
+     * number, SD 1.x), or one per level (SD 2.x, SDXL: 64 channels per head).
+     */
+    private static UNetConfig unetConfig(JsonNode unet) {
+        int[] blocks = ints(unet.path("block_out_channels"));
+        int mc = blocks[0];
+        int[] mult = new int[blocks.length];
+        List<Integer> attention = new ArrayList<>();
+        int attendingLevel = -1;
+        JsonNode down = unet.path("down_block_types");
+        for (int i = 0; i < blocks.length; i++) {
+            mult[i] = blocks[i] / mc;
+            if (down.path(i).asText().startsWith("CrossAttn")) {
+                attention.add(1 << i);
+                attendingLevel = attendingLevel < 0 ? i : attendingLevel;
+            }
+        }
+        JsonNode heads = unet.path("attention_head_dim");
+        int numHeads = heads.isArray() ? -1 : heads.asInt(8);
+        int headChannels = heads.isArray() && attendingLevel >= 0
+                ? blocks[attendingLevel] / heads.path(attendingLevel).asInt(1) : -1;
+        JsonNode depth = unet.path("transformer_layers_per_block");
+        int[] depths = depth.isMissingNode() || depth.isNull() ? new int[] {1}
+                : depth.isArray() ? ints(depth) : new int[] {depth.asInt(1)};
+        int adm = unet.path("addition_embed_type").asText("").equals("text_time")
+                ? unet.path("projection_class_embeddings_input_dim").asInt() : 0;
+        return new UNetConfig(unet.path("in_channels").asInt(4), unet.path("out_channels").asInt(4), mc,
+                attention.stream().mapToInt(Integer::intValue).toArray(), unet.path("layers_per_block").asInt(2), mult,
+                numHeads, headChannels, depths, unet.path("cross_attention_dim").asInt(768),
+                unet.path("use_linear_projection").asBoolean(false), false, null, 0, adm);
+    }
+
+    private static VaeConfig vaeConfig(JsonNode vae, double defaultScale) {
+        int[] vaeBlocks = ints(vae.path("block_out_channels"));
+        int[] vaeMult = new int[vaeBlocks.length];
+        for (int i = 0; i < vaeBlocks.length; i++) {
+            vaeMult[i] = vaeBlocks[i] / vaeBlocks[0];
+        }
+        int latent = vae.path("latent_channels").asInt(4);
+        return new VaeConfig(vaeBlocks[0], vaeMult, vae.path("layers_per_block").asInt(2), latent, latent,
+                vae.path("in_channels").asInt(3), vae.path("out_channels").asInt(3), new int[0],
+                vae.path("sample_size").asInt(256), vae.path("scaling_factor").asDouble(defaultScale));
     }
 
     private static int[] ints(JsonNode array) {
@@ -220,8 +274,16 @@ public final class DiffusersFolder {
      * under diffusers' names, with the config.json of each component and model_index.json.
      */
     public static void write(SafetensorsFile single, ModelConfig c, Path dir) {
-        if (c.architecture() != Architecture.SD1) {
-            throw new UnsupportedModelException("writing a diffusers folder: only SD 1.x models yet, got " + c.describe());
+        boolean sdxl = c.architecture() == Architecture.SDXL;
+        if (c.architecture() != Architecture.SD1 && !sdxl || sdxl && SdxlArchitecture.isRefiner(c)) {
+            throw new UnsupportedModelException("writing a diffusers folder: SD 1.x and SDXL base models, got "
+                    + c.describe());
+        }
+        String clipPrefix = sdxl ? SDXL_CLIP : TEXT;
+        Map<String, SafetensorsFile.Part> text2 = new LinkedHashMap<>();
+        Map<String, SafetensorsFile.Memory> text2Memory = new LinkedHashMap<>();
+        if (sdxl) {
+            DiffusersOpenClip.toDiffusers(single, SDXL_OPENCLIP, text2, text2Memory);
         }
         Map<String, SafetensorsFile.Part> unet = new LinkedHashMap<>();
         Map<String, SafetensorsFile.Part> vae = new LinkedHashMap<>();
@@ -242,13 +304,19 @@ public final class DiffusersFolder {
                     long[] s = single.info(key).shape();
                     vaeShapes.put(name, new long[] {s[0], s[1]});
                 }
-            } else if (key.startsWith(TEXT)) {
-                text.put(key.substring(TEXT.length()), new SafetensorsFile.Part(single, key));
+            } else if (key.startsWith(clipPrefix)) {
+                text.put(key.substring(clipPrefix.length()), new SafetensorsFile.Part(single, key));
             }
         }
         try {
             for (String component : List.of("unet", "vae", "text_encoder", "scheduler")) {
                 Files.createDirectories(dir.resolve(component));
+            }
+            if (sdxl) {
+                Files.createDirectories(dir.resolve("text_encoder_2"));
+                SafetensorsWriter.write(dir.resolve("text_encoder_2/model.safetensors"),
+                        SafetensorsFile.view(dir, text2, Map.of(), text2Memory, List.of()));
+                writeJson(dir.resolve("text_encoder_2/config.json"), openClipJson(c));
             }
             SafetensorsWriter.write(dir.resolve("unet/diffusion_pytorch_model.safetensors"),
                     SafetensorsFile.view(dir, unet, Map.of(), List.of()));
@@ -256,9 +324,15 @@ public final class DiffusersFolder {
                     SafetensorsFile.view(dir, vae, vaeShapes, List.of()));
             SafetensorsWriter.write(dir.resolve("text_encoder/model.safetensors"),
                     SafetensorsFile.view(dir, text, Map.of(), List.of()));
-            writeJson(dir.resolve("unet/config.json"), unetJson(c.unet()));
+            ObjectNode unetJson = unetJson(c.unet());
+            if (sdxl) {
+                unetJson.put("addition_embed_type", "text_time")
+                        .put("addition_time_embed_dim", (Integer) c.textModelConfig().get("size_embed_dim"))
+                        .put("projection_class_embeddings_input_dim", c.unet().admInChannels());
+            }
+            writeJson(dir.resolve("unet/config.json"), unetJson);
             writeJson(dir.resolve("vae/config.json"), vaeJson(c.vae()));
-            ObjectNode textJson = JSON.valueToTree(c.textModelConfig());
+            ObjectNode textJson = JSON.valueToTree(sdxl ? c.textModelConfig().get("clip") : c.textModelConfig());
             textJson.put("_class_name", "CLIPTextModel");
             textJson.remove("architecture");
             writeJson(dir.resolve("text_encoder/config.json"), textJson);
@@ -267,7 +341,11 @@ public final class DiffusersFolder {
                     .put("beta_schedule", "scaled_linear").put("num_train_timesteps", c.timesteps())
                     .put("prediction_type", c.vPrediction() ? "v_prediction" : "epsilon");
             writeJson(dir.resolve("scheduler/scheduler_config.json"), sched);
-            ObjectNode index = JSON.createObjectNode().put("_class_name", "StableDiffusionPipeline");
+            ObjectNode index = JSON.createObjectNode().put("_class_name",
+                    sdxl ? "StableDiffusionXLPipeline" : "StableDiffusionPipeline");
+            if (sdxl) {
+                index.set("text_encoder_2", JSON.createArrayNode().add("transformers").add("CLIPTextModelWithProjection"));
+            }
             index.set("unet", JSON.createArrayNode().add("diffusers").add("UNet2DConditionModel"));
             index.set("vae", JSON.createArrayNode().add("diffusers").add("AutoencoderKL"));
             index.set("text_encoder", JSON.createArrayNode().add("transformers").add("CLIPTextModel"));
@@ -282,14 +360,22 @@ public final class DiffusersFolder {
         ObjectNode n = JSON.createObjectNode().put("_class_name", "UNet2DConditionModel")
                 .put("in_channels", u.inChannels()).put("out_channels", u.outChannels())
                 .put("layers_per_block", u.numResBlocks()).put("cross_attention_dim", u.contextDim())
-                .put("use_linear_projection", u.useLinearInTransformer()).put("norm_num_groups", 32)
-                .put("attention_head_dim", u.numHeads());
+                .put("use_linear_projection", u.useLinearInTransformer()).put("norm_num_groups", 32);
         ArrayNode blocks = n.putArray("block_out_channels");
+        ArrayNode depths = n.putArray("transformer_layers_per_block");
+        if (u.numHeads() > 0) {
+            n.put("attention_head_dim", u.numHeads());
+        }
+        ArrayNode heads = u.numHeads() > 0 ? null : n.putArray("attention_head_dim");
         ArrayNode down = n.putArray("down_block_types");
         ArrayNode up = n.putArray("up_block_types");
         int levels = u.channelMult().length;
         for (int i = 0; i < levels; i++) {
             blocks.add(u.modelChannels() * u.channelMult()[i]);
+            depths.add(u.transformerDepth(i));
+            if (heads != null) {
+                heads.add(u.modelChannels() * u.channelMult()[i] / u.numHeadChannels());
+            }
             int ds = 1 << i;
             boolean attends = java.util.Arrays.stream(u.attentionResolutions()).anyMatch(r -> r == ds);
             down.add(attends ? "CrossAttnDownBlock2D" : "DownBlock2D");
@@ -299,6 +385,17 @@ public final class DiffusersFolder {
             up.add(attends ? "CrossAttnUpBlock2D" : "UpBlock2D");
         }
         return n;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ObjectNode openClipJson(ModelConfig c) {
+        OpenClipTextConfig o = OpenClipTextConfig.fromMap((Map<String, Object>) c.textModelConfig().get("openclip"));
+        return JSON.createObjectNode().put("_class_name", "CLIPTextModelWithProjection")
+                .put("hidden_size", o.width()).put("intermediate_size", (int) Math.round(o.width() * o.mlpRatio()))
+                .put("num_attention_heads", o.heads()).put("num_hidden_layers", o.layers())
+                .put("max_position_embeddings", o.contextLength()).put("vocab_size", o.vocabSize())
+                .put("projection_dim", o.embedDim()).put("hidden_act", o.act().configName())
+                .put("layer_norm_eps", 1e-5);
     }
 
     private static ObjectNode vaeJson(VaeConfig v) {

@@ -51,6 +51,28 @@ class DiffusersUNetNamesTest {
                 DiffusersVaeNames.modern("decoder.mid.attn_1.proj_out.weight", 4));
     }
 
+    /**
+     * sdxl-tiny's OpenCLIP tower named in transformers' layout as diffusers' conversion script reads it back
+     * (q/k/v split from in_proj), plus text_projection as a Linear weight.
+     */
+    @Test
+    void openClipKeysAreNamedAsDiffusersConvertsThem() throws IOException {
+        JsonNode table;
+        try (InputStream in = getClass().getResourceAsStream("diffusers-unet-keys.json")) {
+            table = new ObjectMapper().readTree(in).get("openclip_to_diffusers");
+        }
+        java.util.Set<String> expected = new java.util.TreeSet<>(java.util.List.of("text_projection.weight"));
+        table.elements().forEachRemaining(names -> names.elements().forEachRemaining(n -> expected.add(n.asText())));
+        try (dev.ldm4j.io.SafetensorsFile f = Fixtures.open("sdxl-tiny/model.safetensors")) {
+            Map<String, dev.ldm4j.io.SafetensorsFile.Part> parts = new java.util.LinkedHashMap<>();
+            Map<String, dev.ldm4j.io.SafetensorsFile.Memory> memory = new java.util.LinkedHashMap<>();
+            DiffusersOpenClip.toDiffusers(f, "conditioner.embedders.1.model.", parts, memory);
+            java.util.Set<String> mine = new java.util.TreeSet<>(parts.keySet());
+            mine.addAll(memory.keySet());
+            assertEquals(expected, mine);
+        }
+    }
+
     /** SDXL's layout (one ResBlock per level, no attention at the top level, label_emb): names go and come back. */
     @Test
     void sdxlKeysGoAndComeBack() {
