@@ -55,11 +55,14 @@ public final class LoraPatch implements ParameterPatch {
             @Override
             public Tensor get(String key, long[] shape) {
                 Tensor w = source.get(key, shape);
-                for (Target target : targets(key, config)) {
+                List<Target> targets = new ArrayList<>(targets(key, config));
+                targets.addAll(openClipTargets(key, shape[shape.length - 1], config));
+                for (Target target : targets) {
                     for (Applied a : loras) {
                         LoraFile.Module m = a.file().modules().get(target.module());
                         if (m != null && (!target.bias() || m.tensor("diffBias") != null)) {
-                            merge(w, a, m, target.bias(), target.text() ? a.textMultiplier() : a.unetMultiplier());
+                            Tensor into = target.rows() < 0 ? w : w.narrow(0, target.rowStart(), target.rows());
+                            merge(into, a, m, target.bias(), target.text() ? a.textMultiplier() : a.unetMultiplier());
                             matched.add(a.file().name() + "/" + target.module());
                         }
                     }
@@ -74,8 +77,53 @@ public final class LoraPatch implements ParameterPatch {
         };
     }
 
-    /** A kohya module a checkpoint tensor belongs to, whether it is in the text encoder, and whether a bias. */
-    record Target(String module, boolean text, boolean bias) {}
+    /**
+     * A kohya module a checkpoint tensor belongs to, whether it is in the text encoder, whether a bias, and which
+     * rows of the tensor it covers (OpenCLIP's fused in_proj holds q, k and v; rows -1: all).
+     */
+    record Target(String module, boolean text, boolean bias, long rowStart, long rows) {
+        Target(String module, boolean text, boolean bias) {
+            this(module, text, bias, 0, -1);
+        }
+    }
+
+    /** OpenCLIP towers: checkpoint prefix -> kohya prefix (kohya names them in transformers' CLIP layout). */
+    private static Map<String, String> openClipPrefixes(Architecture arch) {
+        if (arch == Architecture.SD2) {
+            return Map.of(Architecture.COND_STAGE + "model.", "lora_te_");
+        }
+        if (arch == Architecture.SDXL) {
+            return Map.of("conditioner.embedders.1.model.", "lora_te2_");
+        }
+        return Map.of();
+    }
+
+    private static final java.util.regex.Pattern RESBLOCK =
+            java.util.regex.Pattern.compile("transformer\\.resblocks\\.(\\d+)\\.(attn\\.in_proj_weight|attn\\.out_proj\\.weight"
+                    + "|mlp\\.c_fc\\.weight|mlp\\.c_proj\\.weight)");
+
+    /** The kohya modules of an OpenCLIP tower weight, or none. */
+    private static List<Target> openClipTargets(String key, long width, ModelConfig config) {
+        for (Map.Entry<String, String> p : openClipPrefixes(config.architecture()).entrySet()) {
+            if (!key.startsWith(p.getKey())) {
+                continue;
+            }
+            java.util.regex.Matcher m = RESBLOCK.matcher(key.substring(p.getKey().length()));
+            if (!m.matches()) {
+                return List.of();
+            }
+            String layer = p.getValue() + "text_model_encoder_layers_" + m.group(1) + "_";
+            return switch (m.group(2)) {
+                case "attn.in_proj_weight" -> List.of(new Target(layer + "self_attn_q_proj", true, false, 0, width),
+                        new Target(layer + "self_attn_k_proj", true, false, width, width),
+                        new Target(layer + "self_attn_v_proj", true, false, 2 * width, width));
+                case "attn.out_proj.weight" -> List.of(new Target(layer + "self_attn_out_proj", true, false));
+                case "mlp.c_fc.weight" -> List.of(new Target(layer + "mlp_fc1", true, false));
+                default -> List.of(new Target(layer + "mlp_fc2", true, false));
+            };
+        }
+        return List.of();
+    }
 
     /**
      * The kohya modules that may name a checkpoint weight: its path with the prefix swapped and dots made
