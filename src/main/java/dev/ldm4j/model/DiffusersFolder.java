@@ -10,6 +10,7 @@ import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.io.SafetensorsWriter;
 import dev.ldm4j.text.Activation;
 import dev.ldm4j.text.ClipTextConfig;
+import dev.ldm4j.text.OpenClipLayer;
 import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
@@ -38,6 +39,7 @@ public final class DiffusersFolder {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TEXT = Architecture.COND_STAGE + "transformer.";
     private static final String SDXL_CLIP = "conditioner.embedders.0.transformer.";
+    private static final String SD2_OPENCLIP = Architecture.COND_STAGE + "model.";
     private static final String SDXL_OPENCLIP = "conditioner.embedders.1.model.";
 
     private DiffusersFolder() {}
@@ -61,13 +63,12 @@ public final class DiffusersFolder {
         JsonNode unetJson = json(dir.resolve("unet/config.json"));
         JsonNode vaeJson = json(dir.resolve("vae/config.json"));
         JsonNode textJson = json(dir.resolve("text_encoder/config.json"));
-        if (!sdxl && textJson.path("hidden_size").asInt(768) >= 1024) {
-            throw new UnsupportedModelException(dir + ": an SD 2.x diffusers folder (OpenCLIP text encoder); SD 1.x and "
-                    + "SDXL folders are read (use the single-file checkpoint)");
-        }
+        // SD 2.x's text encoder is OpenCLIP's in transformers' layout: erf GELU where CLIP ViT-L has quick_gelu
+        boolean sd2 = !sdxl && textJson.path("hidden_act").asText("quick_gelu").equals("gelu");
         JsonNode scheduler = json(dir.resolve("scheduler/scheduler_config.json"));
         ModelConfig config = sdxl ? sdxlConfig(dir, unetJson, vaeJson, textJson,
                 json(dir.resolve("text_encoder_2/config.json")), scheduler)
+                : sd2 ? sd2Config(dir, unetJson, vaeJson, textJson, scheduler)
                 : config(dir, unetJson, vaeJson, textJson, scheduler);
         List<SafetensorsFile> files = new ArrayList<>();
         try {
@@ -93,6 +94,10 @@ public final class DiffusersFolder {
             }
             String clip = sdxl ? SDXL_CLIP : TEXT;
             for (SafetensorsFile f : weights(dir.resolve("text_encoder"), "model", files)) {
+                if (sd2) {
+                    DiffusersOpenClip.toOpenClip(f, SD2_OPENCLIP, parts, memory);
+                    continue;
+                }
                 for (String key : f.keys()) {
                     put(parts, clip + key, f, key, dir);
                 }
@@ -182,16 +187,34 @@ public final class DiffusersFolder {
         }
     }
 
+    /**
+     * The model config of an SD 2.x folder: OpenCLIP ViT-H in transformers' layout, which diffusers keeps without
+     * its last layer and reads to the end (through the final LayerNorm): SD 2.x's penultimate-layer conditioning.
+     */
+    static ModelConfig sd2Config(Path dir, JsonNode unet, JsonNode vae, JsonNode text, JsonNode scheduler) {
+        try {
+            OpenClipTextConfig open = openClip(text, text.path("hidden_size").asInt(1024));
+            return new ModelConfig(Architecture.SD2, vPrediction(dir, scheduler), unetConfig(unet), "last",
+                    open.toMap(), vaeConfig(vae, VaeConfig.SD_SCALE_FACTOR), scheduler.path("beta_start").asDouble(0.00085),
+                    scheduler.path("beta_end").asDouble(0.012), scheduler.path("num_train_timesteps").asInt(1000));
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(dir + ": " + e.getMessage());
+        }
+    }
+
+    private static OpenClipTextConfig openClip(JsonNode text, int width) {
+        return new OpenClipTextConfig(text.path("max_position_embeddings").asInt(77), text.path("vocab_size").asInt(49408),
+                width, text.path("num_attention_heads").asInt(16), text.path("num_hidden_layers").asInt(23),
+                text.path("intermediate_size").asDouble(4.0 * width) / width, text.path("projection_dim").asInt(width),
+                Activation.parse(text.path("hidden_act").asText("gelu")));
+    }
+
     /** The model config of an SDXL folder: CLIP ViT-L (text_encoder) and OpenCLIP bigG (text_encoder_2). */
     static ModelConfig sdxlConfig(Path dir, JsonNode unet, JsonNode vae, JsonNode text, JsonNode text2,
                                   JsonNode scheduler) {
         try {
             ClipTextConfig clip = ClipTextConfig.fromMap(JSON.convertValue(text, Map.class));
-            int width = text2.path("hidden_size").asInt(1280);
-            OpenClipTextConfig open = new OpenClipTextConfig(text2.path("max_position_embeddings").asInt(77),
-                    text2.path("vocab_size").asInt(49408), width, text2.path("num_attention_heads").asInt(20),
-                    text2.path("num_hidden_layers").asInt(32), text2.path("intermediate_size").asDouble(4.0 * width) / width,
-                    text2.path("projection_dim").asInt(1280), Activation.parse(text2.path("hidden_act").asText("gelu")));
+            OpenClipTextConfig open = openClip(text2, text2.path("hidden_size").asInt(1280));
             Map<String, Object> textConfig = new LinkedHashMap<>();
             textConfig.put("clip", clip.toMap());
             textConfig.put("clip_layer_idx", clip.numHiddenLayers() - 1);
@@ -275,8 +298,10 @@ public final class DiffusersFolder {
      */
     public static void write(SafetensorsFile single, ModelConfig c, Path dir) {
         boolean sdxl = c.architecture() == Architecture.SDXL;
-        if (c.architecture() != Architecture.SD1 && !sdxl || sdxl && SdxlArchitecture.isRefiner(c)) {
-            throw new UnsupportedModelException("writing a diffusers folder: SD 1.x and SDXL base models, got "
+        boolean sd2 = c.architecture() == Architecture.SD2;
+        if (c.architecture() != Architecture.SD1 && !sdxl && !sd2 || sdxl && SdxlArchitecture.isRefiner(c)
+                || c.unet().inChannels() != c.unet().outChannels()) {
+            throw new UnsupportedModelException("writing a diffusers folder: SD 1.x, SD 2.x and SDXL base models, got "
                     + c.describe());
         }
         String clipPrefix = sdxl ? SDXL_CLIP : TEXT;
@@ -289,6 +314,16 @@ public final class DiffusersFolder {
         Map<String, SafetensorsFile.Part> vae = new LinkedHashMap<>();
         Map<String, long[]> vaeShapes = new LinkedHashMap<>();
         Map<String, SafetensorsFile.Part> text = new LinkedHashMap<>();
+        Map<String, SafetensorsFile.Memory> textMemory = new LinkedHashMap<>();
+        OpenClipTextConfig sd2Text = null;
+        if (sd2) {
+            OpenClipTextConfig o = OpenClipTextConfig.fromMap(c.textModelConfig());
+            // diffusers keeps the layers the conditioning runs: all but the last for the penultimate layer
+            int kept = o.layers() - OpenClipLayer.parse(c.textLayer()).skipped();
+            sd2Text = new OpenClipTextConfig(o.contextLength(), o.vocabSize(), o.width(), o.heads(), kept, o.mlpRatio(),
+                    o.embedDim(), o.act());
+            DiffusersOpenClip.toDiffusers(single, SD2_OPENCLIP, kept, false, text, textMemory);
+        }
         int levels = c.vae().chMult().length;
         for (String key : single.keys()) {
             if (key.startsWith(Architecture.UNET)) {
@@ -304,7 +339,7 @@ public final class DiffusersFolder {
                     long[] s = single.info(key).shape();
                     vaeShapes.put(name, new long[] {s[0], s[1]});
                 }
-            } else if (key.startsWith(clipPrefix)) {
+            } else if (key.startsWith(clipPrefix) && !sd2) {
                 text.put(key.substring(clipPrefix.length()), new SafetensorsFile.Part(single, key));
             }
         }
@@ -323,7 +358,7 @@ public final class DiffusersFolder {
             SafetensorsWriter.write(dir.resolve("vae/diffusion_pytorch_model.safetensors"),
                     SafetensorsFile.view(dir, vae, vaeShapes, List.of()));
             SafetensorsWriter.write(dir.resolve("text_encoder/model.safetensors"),
-                    SafetensorsFile.view(dir, text, Map.of(), List.of()));
+                    SafetensorsFile.view(dir, text, Map.of(), textMemory, List.of()));
             ObjectNode unetJson = unetJson(c.unet());
             if (sdxl) {
                 unetJson.put("addition_embed_type", "text_time")
@@ -332,7 +367,8 @@ public final class DiffusersFolder {
             }
             writeJson(dir.resolve("unet/config.json"), unetJson);
             writeJson(dir.resolve("vae/config.json"), vaeJson(c.vae()));
-            ObjectNode textJson = JSON.valueToTree(sdxl ? c.textModelConfig().get("clip") : c.textModelConfig());
+            ObjectNode textJson = sd2 ? openClipJson(sd2Text, "CLIPTextModel")
+                    : JSON.valueToTree(sdxl ? c.textModelConfig().get("clip") : c.textModelConfig());
             textJson.put("_class_name", "CLIPTextModel");
             textJson.remove("architecture");
             writeJson(dir.resolve("text_encoder/config.json"), textJson);
@@ -389,8 +425,12 @@ public final class DiffusersFolder {
 
     @SuppressWarnings("unchecked")
     private static ObjectNode openClipJson(ModelConfig c) {
-        OpenClipTextConfig o = OpenClipTextConfig.fromMap((Map<String, Object>) c.textModelConfig().get("openclip"));
-        return JSON.createObjectNode().put("_class_name", "CLIPTextModelWithProjection")
+        return openClipJson(OpenClipTextConfig.fromMap((Map<String, Object>) c.textModelConfig().get("openclip")),
+                "CLIPTextModelWithProjection");
+    }
+
+    private static ObjectNode openClipJson(OpenClipTextConfig o, String className) {
+        return JSON.createObjectNode().put("_class_name", className)
                 .put("hidden_size", o.width()).put("intermediate_size", (int) Math.round(o.width() * o.mlpRatio()))
                 .put("num_attention_heads", o.heads()).put("num_hidden_layers", o.layers())
                 .put("max_position_embeddings", o.contextLength()).put("vocab_size", o.vocabSize())

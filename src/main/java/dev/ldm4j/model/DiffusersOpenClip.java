@@ -67,6 +67,15 @@ final class DiffusersOpenClip {
     /** The diffusers tensors of an OpenCLIP tower whose names start with {@code prefix} in {@code f}. */
     static void toDiffusers(SafetensorsFile f, String prefix, Map<String, SafetensorsFile.Part> parts,
                             Map<String, SafetensorsFile.Memory> memory) {
+        toDiffusers(f, prefix, Integer.MAX_VALUE, true, parts, memory);
+    }
+
+    /**
+     * As above, keeping only the first {@code layers} resblocks (diffusers stores SD 2.x's tower without the last
+     * one, which its penultimate-layer conditioning never runs) and the projection only if asked.
+     */
+    static void toDiffusers(SafetensorsFile f, String prefix, int layers, boolean projection,
+                            Map<String, SafetensorsFile.Part> parts, Map<String, SafetensorsFile.Memory> memory) {
         for (String key : f.keys()) {
             if (!key.startsWith(prefix)) {
                 continue;
@@ -74,6 +83,9 @@ final class DiffusersOpenClip {
             String inner = key.substring(prefix.length());
             Matcher m = RESBLOCK.matcher(inner);
             if (m.matches()) {
+                if (Integer.parseInt(m.group(1)) >= layers) {
+                    continue;
+                }
                 String rest = m.group(2);
                 String layer = "text_model.encoder.layers." + m.group(1) + ".";
                 if (rest.startsWith("attn.in_proj_")) {
@@ -101,7 +113,7 @@ final class DiffusersOpenClip {
             } else if (inner.startsWith("ln_final.")) {
                 parts.put("text_model.final_layer_norm." + inner.substring("ln_final.".length()),
                         new SafetensorsFile.Part(f, key));
-            } else if (inner.equals("text_projection")) {
+            } else if (inner.equals("text_projection") && projection) {
                 memory.put("text_projection.weight", transpose(f, key));
             }
         }

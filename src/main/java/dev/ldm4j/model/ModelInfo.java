@@ -21,9 +21,12 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
                         List<String> missing, List<String> misShaped, Set<String> unused) {
 
     public static ModelInfo of(Path model, Path yaml) {
-        try (SafetensorsFile f = SafetensorsFile.open(model); PointerScope scope = new PointerScope()) {
-            Path cfg = ModelConfig.configFor(model, yaml);
-            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : Architecture.detectConfig(f);
+        boolean folder = DiffusersFolder.is(model);
+        DiffusersFolder.Opened opened = folder ? DiffusersFolder.open(model) : null;
+        try (SafetensorsFile f = folder ? opened.file() : SafetensorsFile.open(model);
+             PointerScope scope = new PointerScope()) {
+            Path cfg = folder ? yaml : ModelConfig.configFor(model, yaml);
+            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : folder ? opened.config() : Architecture.detectConfig(f);
             Architecture arch = c.architecture();
             Map<String, Map<DType, Long>> counts = new TreeMap<>();
             for (String k : f.keys()) {
@@ -35,7 +38,8 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
             arch.assemble(audit, c, f);
             Set<String> unused = audit.unused();
             unused.removeIf(arch::expectedUnused);
-            return new ModelInfo(model, c, cfg != null, counts, audit.missing(), audit.misShaped(), unused);
+            // a diffusers folder's config comes from its config.json files: as good as a YAML
+            return new ModelInfo(model, c, cfg != null || folder, counts, audit.missing(), audit.misShaped(), unused);
         }
     }
 

@@ -138,6 +138,8 @@ class ConvertCommandTest {
             assertEquals(expected.stream().sorted().toList(), unet.keys().stream().sorted().toList());
         }
 
+        CliTest.Run info = CliTest.cli("info", "-m", folder.toString());
+        assertEquals(0, info.code(), info.err());
         Path single = dir.resolve("single.png");
         Path fromFolder = dir.resolve("folder.png");
         SeededCasesCliTest.run(SeededCasesCliTest.args("sd1-tiny", CASE, single));
@@ -201,6 +203,32 @@ class ConvertCommandTest {
             assertEquals(ref.keys().stream().filter(k -> k.startsWith("conditioner.embedders.1.model.")).count() - 1,
                     openclip);
         }
+    }
+
+    /**
+     * sd2-tiny (OpenCLIP text encoder, v-prediction) as a diffusers folder: diffusers keeps the text tower without
+     * the last layer, which the penultimate-layer conditioning never runs, and reads it to the end; a run from
+     * the folder gives the single file's pixels.
+     */
+    @Test
+    void anSd2DiffusersFolderGivesTheSameImage(@TempDir Path dir) throws IOException {
+        Path folder = dir.resolve("sd2-diffusers");
+        CliTest.Run made = CliTest.cli("convert", Fixtures.path("sd2-tiny/model.safetensors").toString(),
+                folder.toString(), "--config", Fixtures.path("sd2-tiny/config.yaml").toString());
+        assertEquals(0, made.code(), made.err());
+        assertTrue(Files.readString(folder.resolve("text_encoder/config.json")).contains("\"num_hidden_layers\" : 1"));
+        assertTrue(Files.readString(folder.resolve("scheduler/scheduler_config.json")).contains("v_prediction"));
+        String[] run = {"generate", "-p", "a watercolor of a fox", "-n", "blurry", "-s", "11", "--steps", "3",
+            "--sampling-method", "euler_a", "-W", "64", "-H", "64"};
+        List<String> single = new ArrayList<>(List.of(run));
+        single.addAll(List.of("-m", Fixtures.path("sd2-tiny/model.safetensors").toString(), "--config",
+                Fixtures.path("sd2-tiny/config.yaml").toString(), "-o", dir.resolve("single.png").toString()));
+        List<String> fromFolder = new ArrayList<>(List.of(run));
+        fromFolder.addAll(List.of("-m", folder.toString(), "-o", dir.resolve("folder.png").toString()));
+        SeededCasesCliTest.run(single);
+        SeededCasesCliTest.run(fromFolder);
+        assertArrayEquals(Images.readRgb(dir.resolve("single.png")).pixels(),
+                Images.readRgb(dir.resolve("folder.png")).pixels());
     }
 
     private static List<String> withModel(List<String> args, Path model) {
