@@ -122,14 +122,16 @@ public record ModelConfig(
             return checked(SdxlArchitecture.fromSgm(y, model, source), source);
         }
         boolean inpaintTarget = target.endsWith(".LatentInpaintDiffusion");
-        if (!target.endsWith("LatentDiffusion") && !inpaintTarget) {
+        boolean upscaleTarget = target.endsWith(".LatentUpscaleDiffusion");
+        if (!target.endsWith("LatentDiffusion") && !inpaintTarget && !upscaleTarget) {
             throw new UnsupportedModelException(source + ": model target '" + target + "' is not supported "
-                    + "(expected ldm.models.diffusion.ddpm.LatentDiffusion or LatentInpaintDiffusion)");
+                    + "(expected ldm.models.diffusion.ddpm.LatentDiffusion, LatentInpaintDiffusion or "
+                    + "LatentUpscaleDiffusion)");
         }
         Map<String, Object> p = y.map(model, "params");
         String conditioning = y.string(p, "conditioning_key", "crossattn");
         // hybrid = concat + cross-attention; the only concat inputs ldm4j builds are the inpainting model's
-        String expected = inpaintTarget ? "hybrid" : "crossattn";
+        String expected = inpaintTarget ? "hybrid" : upscaleTarget ? "hybrid-adm" : "crossattn";
         if (!conditioning.equals(expected)) {
             throw new UnsupportedModelException(source + ": conditioning_key '" + conditioning + "' with target '"
                     + target + "' is not supported (" + expected + " expected)");
@@ -178,6 +180,11 @@ public record ModelConfig(
         ModelConfig c = checked(new ModelConfig(architecture, v, unet, layer, y.mapOrEmpty(cs, "text_model_config"),
                 vae, y.number(p, "linear_start", 0.00085), y.number(p, "linear_end", 0.012),
                 y.integer(p, "timesteps", 1000)), source);
+        if (upscaleTarget != c.upscaler()) {
+            throw new UnsupportedModelException(source + ": target '" + target + "' with a UNet of in_channels "
+                    + unet.inChannels() + " and num_classes " + unet.numClasses() + " is not supported (the x4 "
+                    + "upscaler's UNet takes the latent and the 3-channel low-resolution image, and a noise-level class)");
+        }
         if (inpaintTarget != c.inpainting()) {
             throw new UnsupportedModelException(source + ": target '" + target + "' with a UNet of in_channels "
                     + unet.inChannels() + " is not supported (an inpainting UNet takes " + c.inpaintingChannels()
@@ -209,6 +216,15 @@ public record ModelConfig(
      */
     public boolean inpainting() {
         return unet.inChannels() == inpaintingChannels();
+    }
+
+    /**
+     * Whether this is an x4 upscaler (Stability's LatentUpscaleDiffusion, stable-diffusion-x4-upscaler): its UNet
+     * takes the latent and the noised low-resolution image (3 channels, image space), and the noise level as a
+     * class label.
+     */
+    public boolean upscaler() {
+        return unet.numClasses() > 0 && unet.inChannels() == vae.embedDim() + 3;
     }
 
     /** UNet input channels of an inpainting model: latent + 1 (mask) + latent. */

@@ -82,7 +82,9 @@ public final class Generator {
 
     /** Checks what can be checked before any work: size, init image, sampler and scheduler names. */
     public void validate(GenerationRequest r) {
-        if (r.init() == null) {
+        if (model.config().upscaler()) {
+            new Upscale(model, options).validate(r);
+        } else if (r.init() == null) {
             new TextToImage(model, options).validate(r);
         } else {
             new ImageToImage(model, options).validate(r);
@@ -91,6 +93,9 @@ public final class Generator {
 
     /** The number of sampler steps the request runs (fewer than its steps for image-to-image below strength 1). */
     public int plannedSteps(GenerationRequest r) {
+        if (model.config().upscaler()) {
+            return new Upscale(model, options).validate(r);
+        }
         if (r.init() == null) {
             return new TextToImage(model, options).validate(r);
         }
@@ -121,8 +126,8 @@ public final class Generator {
 
     /** Runs the request; {@code listener} hears every sampler step. The result must be closed. */
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
-        return Float32Fallback.run(model, m -> r.init() == null
-                ? new TextToImage(m, options).generate(r, listener)
+        return Float32Fallback.run(model, m -> m.config().upscaler() ? new Upscale(m, options).generate(r, listener)
+                : r.init() == null ? new TextToImage(m, options).generate(r, listener)
                 : new ImageToImage(m, options).generate(r, listener));
     }
 

@@ -21,7 +21,11 @@ import java.util.Objects;
  * @param encoding how the VAE posterior of an image becomes a latent
  * @param noising  at which noise level the init latent enters relative to the first denoised step
  */
-public record InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising) {
+public record InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising,
+                        int noiseLevel) {
+    /** The x4 upscaler's default noise level (diffusers' and the reference script's). */
+    public static final int DEFAULT_NOISE_LEVEL = 20;
+
     /** stable-diffusion.cpp's default strength for image-to-image. */
     public static final double DEFAULT_STRENGTH = 0.75;
 
@@ -54,10 +58,26 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
         if (!(strength >= 0 && strength <= 1)) {
             throw new BadRequestException("strength must be in [0, 1], got " + strength);
         }
+        if (noiseLevel < 0) {
+            throw new BadRequestException("noise level must be >= 0, got " + noiseLevel);
+        }
         if (mask != null && (mask.width() != image.width() || mask.height() != image.height())) {
             throw new BadRequestException("the mask is " + mask.width() + "x" + mask.height()
                     + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
         }
+    }
+
+    /** An init image with the default noise level (used by the x4 upscaler only). */
+    public InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising) {
+        this(image, mask, strength, encoding, noising, DEFAULT_NOISE_LEVEL);
+    }
+
+    /**
+     * The noise level of an x4 upscaler's input: how much its own noise schedule noises the low-resolution image
+     * before the UNet sees it (and the class label it is told); 0 to 349.
+     */
+    public InitImage withNoiseLevel(int level) {
+        return new InitImage(image, mask, strength, encoding, noising, level);
     }
 
     /** Image-to-image at a strength, sampling the posterior, CompVis noising. */
@@ -71,14 +91,14 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
     }
 
     public InitImage withStrength(double s) {
-        return new InitImage(image, mask, s, encoding, noising);
+        return new InitImage(image, mask, s, encoding, noising, noiseLevel);
     }
 
     public InitImage withEncoding(Encoding e) {
-        return new InitImage(image, mask, strength, e, noising);
+        return new InitImage(image, mask, strength, e, noising, noiseLevel);
     }
 
     public InitImage withNoising(Noising n) {
-        return new InitImage(image, mask, strength, encoding, n);
+        return new InitImage(image, mask, strength, encoding, n, noiseLevel);
     }
 }
