@@ -124,6 +124,11 @@ final class GenerateCommand implements Runnable {
                     + "Needs --init-img.")
     Path mask;
 
+    @Option(names = "--noise-level", paramLabel = "N",
+            description = "x4 upscaler: how much the low-resolution input is noised before the UNet sees it, 0..349 "
+                    + "(default " + InitImage.DEFAULT_NOISE_LEVEL + ").")
+    Integer noiseLevel;
+
     @Option(names = "--strength", paramLabel = "S",
             description = "How much of the init image is replaced by noise, 0..1 (default "
                     + InitImage.DEFAULT_STRENGTH + "; 1 with --mask, which starts from pure noise).")
@@ -209,10 +214,27 @@ final class GenerateCommand implements Runnable {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
         InitImage init = initImage();
+        boolean upscaler = upscaler();
+        if (noiseLevel != null && !upscaler) {
+            throw new BadInputException("--noise-level applies to the x4 upscaler only");
+        }
+        if (upscaler && init != null && noiseLevel != null) {
+            init = init.withNoiseLevel(noiseLevel);
+        }
         int fallback = init != null ? 0
                 : ModelConfig.recommendedImageSize(ModelConfig.configFor(model, config)).orElse(512);
         int w = width != null ? width : init != null ? init.image().width() : fallback;
         int h = height != null ? height : init != null ? init.image().height() : fallback;
+        if (upscaler && init != null) {
+            // -W/-H name the output, 4x the input; the request (and its latent) has the input's size
+            if ((width != null && width != 4 * init.image().width()) || (height != null && height != 4 * init.image().height())) {
+                throw new BadInputException("the x4 upscaler makes " + 4 * init.image().width() + "x"
+                        + 4 * init.image().height() + " from the " + init.image().width() + "x" + init.image().height()
+                        + " input; -W/-H must be that or left out");
+            }
+            w = init.image().width();
+            h = init.image().height();
+        }
         checkSize(init, w, h);
         LoraTags.Parsed tags = LoraTags.parse(prompt);
         LoraPatch loras = tags.loras().isEmpty() ? null : new LoraPatch(tags.loras().stream()
@@ -226,7 +248,9 @@ final class GenerateCommand implements Runnable {
         ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev,
                 loras == null ? null : List.of(loras));
         if (dev == ComputeDevice.CPU) {
-            checkMemory(load, request);
+            // the upscaler's latent has the input's size and the f = 4 VAE decodes 4x: plan the 4x text-to-image run
+            checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), 4 * w, 4 * h,
+                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : request);
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
@@ -348,6 +372,15 @@ final class GenerateCommand implements Runnable {
         }
     }
 
+    /** Whether -m is an x4 upscaler (its config read the way loading reads it; a broken file is left to loading). */
+    private boolean upscaler() {
+        try {
+            return ModelLoader.config(model, config).upscaler();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The init image, mask and their settings from the flags; null for text to image. */
     private InitImage initImage() {
         if (initImg == null) {
@@ -355,6 +388,7 @@ final class GenerateCommand implements Runnable {
             requireInitImage("--strength", strength);
             requireInitImage("--vae-encoding", vaeEncoding);
             requireInitImage("--img2img-noising", noising);
+            requireInitImage("--noise-level", noiseLevel);
             return null;
         }
         double s = strength != null ? strength : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;

@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Tag("golden")
 class SeededCasesCliTest {
-    /** The folders of the families ldm4j generates with (the upscaler is not supported yet). */
-    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint", "sdxl-tiny", "lora");
+    /** The folders of the families ldm4j generates with. */
+    static final List<String> FOLDERS = List.of("sd1-tiny", "sd1-tiny-inpaint", "sdxl-tiny", "lora",
+            "sd-x4-upscaler-tiny");
 
     static Stream<String[]> cases() {
         List<String[]> out = new ArrayList<>();
@@ -80,6 +81,9 @@ class SeededCasesCliTest {
         }
         if (p.has("mask")) {
             a.addAll(List.of("--mask", Fixtures.path(folder + "/" + p.path("mask").asText()).toString()));
+        }
+        if (p.has("noise_level")) {
+            a.addAll(List.of("--noise-level", p.path("noise_level").asText()));
         }
         if (p.has("strength")) {
             a.addAll(List.of("--strength", p.path("strength").asText()));

@@ -1,0 +1,52 @@
+package dev.ldm4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ldm4j.Fixtures;
+import dev.ldm4j.io.Images;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The x4 upscaler from the CLI: the output is 4x the input, and what a user gets wrong is one line, exit 2. */
+class UpscalerCliTest {
+    private static List<String> args(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("generate", "-m",
+                Fixtures.path("sd-x4-upscaler-tiny/model.safetensors").toString(), "--config",
+                Fixtures.path("sd-x4-upscaler-tiny/config.yaml").toString(), "-p", "a photo", "--steps", "2",
+                "--sampling-method", "ddim", "-o", out.toString()));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    @Test
+    void theOutputIsFourTimesTheInput(@TempDir Path dir) {
+        Path out = dir.resolve("big.png");
+        CliTest.Run r = CliTest.cli(args(out, "-i", Fixtures.path("sd-x4-upscaler-tiny/lowres_32.png").toString(),
+                "-W", "128", "-H", "128", "--noise-level", "50").toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(128, Images.readRgb(out).width());
+        assertEquals(128, Images.readRgb(out).height());
+    }
+
+    @Test
+    void mistakesAreOneLine(@TempDir Path dir) {
+        String low = Fixtures.path("sd-x4-upscaler-tiny/lowres_32.png").toString();
+        Path out = dir.resolve("x.png");
+        for (List<String> bad : List.of(args(out), args(out, "-i", low, "-W", "64", "-H", "64"),
+                args(out, "-i", low, "--noise-level", "350"), args(out, "--noise-level", "20"))) {
+            CliTest.Run r = CliTest.cli(bad.toArray(String[]::new));
+            assertEquals(2, r.code(), bad + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertFalse(Files.exists(out));
+        }
+        CliTest.Run other = CliTest.cli(CliTest.tinyArgs(dir.resolve("sd1.png"), "--steps", "1", "--noise-level", "20"));
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("--noise-level"), other.err());
+    }
+}
