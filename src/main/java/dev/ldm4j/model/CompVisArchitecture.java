@@ -24,6 +24,9 @@ abstract class CompVisArchitecture implements Architecture {
     public ModelConfig detect(SafetensorsFile f) {
         UNetConfig unet = detectUNet(f);
         VaeConfig vae = VaeConfig.detect(f, VAE, VaeConfig.SD_SCALE_FACTOR);
+        if (this == Architecture.SD2 && unet.inChannels() == vae.embedDim() + 3 && f.has(UNET + "label_emb.weight")) {
+            return upscaler(f, unet);
+        }
         ModelConfig c = new ModelConfig(this, false, unet, defaultTextLayer(), Map.of(), vae, 0.00085, 0.012, 1000);
         if (unet.inChannels() != vae.embedDim() && !c.inpainting()) {
             // depth-to-image (5), the x4 upscaler (7), instruct-pix2pix (8) need inputs ldm4j does not build
@@ -32,6 +35,32 @@ abstract class CompVisArchitecture implements Architecture {
                     + c.inpaintingChannels() + " (inpainting)");
         }
         return c;
+    }
+
+    /**
+     * Stability's x4 upscaler from its shapes, with what shapes cannot tell taken from x4-upscaling.yaml: 8 heads,
+     * v-prediction, its linear 0.0001 .. 0.02 schedule, scale factor 0.08333. Where attn1 reads the text context
+     * (its to_k has context_dim inputs) that level's self-attention is disabled; where the shapes cannot tell (no
+     * attention at the level, or as many channels as context_dim) the released pattern holds: disabled on every
+     * level but the last.
+     */
+    private ModelConfig upscaler(SafetensorsFile f, UNetConfig u) {
+        int levels = u.channelMult().length;
+        boolean[] disabled = new boolean[levels];
+        int ds = 1;
+        int block = 1;
+        for (int level = 0; level < levels; level++, ds *= 2) {
+            String attn1 = UNET + "input_blocks." + block + ".1.transformer_blocks.0.attn1.to_k.weight";
+            boolean tells = f.has(attn1) && u.contextDim() != u.modelChannels() * u.channelMult()[level];
+            disabled[level] = tells ? shape(f, attn1)[1] == u.contextDim() : level < levels - 1;
+            block += u.numResBlocks() + 1;
+        }
+        int classes = (int) shape(f, UNET + "label_emb.weight")[0];
+        UNetConfig unet = new UNetConfig(u.inChannels(), u.outChannels(), u.modelChannels(), u.attentionResolutions(),
+                u.numResBlocks(), u.channelMult(), 8, -1, u.transformerDepth(), u.contextDim(),
+                u.useLinearInTransformer(), false, disabled, classes);
+        VaeConfig vae = VaeConfig.detect(f, VAE, 0.08333);
+        return new ModelConfig(this, true, unet, defaultTextLayer(), Map.of(), vae, 0.0001, 0.02, 1000);
     }
 
     private static long[] shape(SafetensorsFile f, String key) {

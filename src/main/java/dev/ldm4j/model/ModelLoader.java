@@ -151,7 +151,7 @@ public final class ModelLoader {
             try {
                 text = arch.textEncoder(src, config, f);
                 unet = arch.unet(src, config);
-                if (yaml == null && !folder && arch == Architecture.SD2) {
+                if (yaml == null && !folder && arch == Architecture.SD2 && !config.upscaler()) {
                     config = config.withVPrediction(predictsV(unet));
                 }
                 vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision(), device, weights)

@@ -86,4 +86,30 @@ class UpscaleTest {
             assertClose(Tensors.read(cf, "image"), result.images(), tol(id, "image"), "image");
         }
     }
+
+    /**
+     * Without its YAML the upscaler is told from its shapes (7 input channels, a label embedding), with the
+     * released config's settings for what shapes cannot show: all the tiny model's YAML says but its head count
+     * (4 here; the released model has 8).
+     */
+    @Test
+    void theUpscalerIsDetectedWithoutItsYaml() {
+        dev.ldm4j.model.ModelConfig yaml = dev.ldm4j.model.ModelConfig.fromYaml(Fixtures.path(FOLDER + "/config.yaml"));
+        try (SafetensorsFile f = Fixtures.open(FOLDER + "/model.safetensors")) {
+            dev.ldm4j.model.ModelConfig detected = dev.ldm4j.model.Architecture.detectConfig(f);
+            org.junit.jupiter.api.Assertions.assertTrue(detected.upscaler());
+            org.junit.jupiter.api.Assertions.assertTrue(detected.vPrediction());
+            org.junit.jupiter.api.Assertions.assertEquals(yaml.vae().scaleFactor(), detected.vae().scaleFactor(), 1e-9);
+            org.junit.jupiter.api.Assertions.assertEquals(yaml.linearStart(), detected.linearStart(), 1e-12);
+            org.junit.jupiter.api.Assertions.assertEquals(yaml.textLayer(), detected.textLayer());
+            dev.ldm4j.unet.UNetConfig u = yaml.unet();
+            dev.ldm4j.unet.UNetConfig expected = new dev.ldm4j.unet.UNetConfig(u.inChannels(), u.outChannels(),
+                    u.modelChannels(), u.attentionResolutions(), u.numResBlocks(), u.channelMult(), 8, -1,
+                    u.transformerDepth(), u.contextDim(), u.useLinearInTransformer(), u.legacy(),
+                    u.disableSelfAttentions(), u.numClasses());
+            org.junit.jupiter.api.Assertions.assertEquals(expected.toString(), detected.unet().toString());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(u.disableSelfAttentions(),
+                    detected.unet().disableSelfAttentions());
+        }
+    }
 }
