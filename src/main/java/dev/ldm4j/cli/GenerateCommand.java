@@ -248,8 +248,11 @@ final class GenerateCommand implements Runnable {
         ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev,
                 loras == null ? null : List.of(loras));
         if (dev == ComputeDevice.CPU) {
-            // the upscaler's latent has the input's size and the f = 4 VAE decodes 4x: plan the 4x text-to-image run
-            checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), 4 * w, 4 * h,
+            // the upscaler's latent has the input's size and its UNet runs in tiles: plan a text-to-image run of one
+            // tile's 4x size (the decode of a large output is tiled in any case)
+            int pw = 4 * Math.min(w, Generator.UPSCALE_TILE);
+            int ph = 4 * Math.min(h, Generator.UPSCALE_TILE);
+            checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), pw, ph,
                     steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : request);
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");

@@ -57,6 +57,9 @@ public final class Generator {
         }
     }
 
+    /** The x4 upscaler's UNet runs in latent tiles of this many pixels a side (its memory is that of a tile). */
+    public static final int UPSCALE_TILE = Upscale.TILE;
+
     private final LatentDiffusionModel model;
     private final Options options;
 

@@ -29,12 +29,21 @@ import org.bytedeco.pytorch.Tensor;
  * label; both guidance branches carry them, the negative one with the negative prompt's text.
  *
  * <p>Draws from the seed, in order: x_T [B, 4, h, w], the augmentation noise [B, 3, h, w], then the sampler's.
+ * Inputs larger than {@link #TILE} pixels run the UNet in overlapping tiles ({@link LatentTiles}); the sampler
+ * and its draws still cover the whole latent, and the decode is tiled as for any large image.
  */
 final class Upscale {
     /** ImageConcatWithNoiseAugmentation's max_noise_level: its schedule is only used below it. */
     static final int MAX_NOISE_LEVEL = 350;
     /** The augmentation's own schedule (x4-upscaling.yaml's noise_schedule_config). */
     private static final NoiseSchedule AUGMENTATION = NoiseSchedule.linear(1000, 0.0001, 0.02);
+
+    /**
+     * Latent tiles of the UNet (latent pixels = input pixels here): a 128 x 128 tile is a 512 x 512 output, the
+     * size the released model works at; 32 pixels of overlap blend the seams.
+     */
+    static final int TILE = 128;
+    static final int TILE_OVERLAP = 32;
 
     private final LatentDiffusionModel model;
     private final Generator.Options options;
@@ -99,7 +108,8 @@ final class Upscale {
             Conditioning uncond = r.cfgScale() == 1.0 ? null : conditioner.condition(
                     Collections.nCopies(b, r.negativePrompt()), new Conditioner.Inputs(r.clipSkip(), aug, w, h, true))
                     .withVector(label);
-            ModelFn fn = GuidedModel.guided(model.unet()::forward, cond, uncond, r.cfgScale());
+            ModelFn fn = GuidedModel.guided(LatentTiles.tiled(model.unet()::forward, TILE, TILE_OVERLAP), cond, uncond,
+                    r.cfgScale());
             Sampler sampler = GuidedModel.sampler(r);
             Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());

@@ -34,6 +34,25 @@ class UpscalerCliTest {
         assertEquals(128, Images.readRgb(out).height());
     }
 
+    /** An input above one latent tile (160 > 128 pixels) runs the UNet in tiles: a 640 x 640 output. */
+    @Test
+    void aLargeInputRunsInTiles(@TempDir Path dir) {
+        dev.ldm4j.io.RgbImage small = Images.readRgb(Fixtures.path("sd-x4-upscaler-tiny/lowres_32.png"));
+        byte[] px = new byte[160 * 160 * 3];
+        for (int y = 0; y < 160; y++) {
+            for (int x = 0; x < 160; x++) {
+                System.arraycopy(small.pixels(), ((y / 5) * 32 + x / 5) * 3, px, (y * 160 + x) * 3, 3);
+            }
+        }
+        Path in = dir.resolve("in160.png");
+        Images.writePng(in, new dev.ldm4j.io.RgbImage(160, 160, px));
+        Path out = dir.resolve("big.png");
+        CliTest.Run r = CliTest.cli(args(out, "-i", in.toString()).toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(640, Images.readRgb(out).width());
+        assertEquals(640, Images.readRgb(out).height());
+    }
+
     @Test
     void mistakesAreOneLine(@TempDir Path dir) {
         String low = Fixtures.path("sd-x4-upscaler-tiny/lowres_32.png").toString();
