@@ -35,7 +35,10 @@ class CliFuzzTest {
             "cuda", "cpu", "auto", "mean", "sample", "diffusers", "compvis", "null");
     private static final List<String> PROMPTS = List.of("", "(((((", ")", "[[[", "BREAK", "(word:1e30)",
             "(word:-1e30)", "(word:nan)", "a".repeat(20_000), "\n\t", "🍎 apple", "@/etc/hostname", "--seed 7",
-            "(apple:1.3) [pear] BREAK (fig:0.5)", "-p", "\\");
+            "(apple:1.3) [pear] BREAK (fig:0.5)", "-p", "\\", "a <lora:sd1_tiny_lora:0.8>", "<lora:../x:1>",
+            "<lora:sd1_tiny_lora:nan>", "<lora:sd1_tiny_lora:1:2:3>", "<lora:>", "<lora:model:1>");
+    private static final List<String> SIZES = List.of("64x64", "0x0", "-1x5", "64", "x", "99999999999x1", "1,2", "0,0",
+            "-5,3", "64x64x64", "");
 
     @TempDir
     Path dir;
@@ -61,6 +64,10 @@ class CliFuzzTest {
                 Map.entry("--sampling-method", NAMES), Map.entry("--scheduler", NAMES),
                 Map.entry("--precision", NAMES), Map.entry("--vae-precision", NAMES), Map.entry("--device", NAMES),
                 Map.entry("--vae-encoding", NAMES), Map.entry("--img2img-noising", NAMES),
+                Map.entry("--lora-model-dir", List.of(Fixtures.path("lora").toString(), Fixtures.path("sd1-tiny").toString(),
+                        "/", "/dev/null", dir.resolve("missing").toString(), "", fifo.toString())),
+                Map.entry("--refiner", inputs), Map.entry("--refiner-switch", DOUBLES), Map.entry("--noise-level", INTS),
+                Map.entry("--original-size", SIZES), Map.entry("--crop", SIZES), Map.entry("--target-size", SIZES),
                 Map.entry("-o", outputs));
     }
 
