@@ -29,6 +29,7 @@ public final class ImageRequest implements Cloneable {
     private BufferedImage initImage;
     private BufferedImage mask;
     private Double strength;
+    private Integer noiseLevel;
 
     private ImageRequest(String prompt) {
         this.prompt = Objects.requireNonNull(prompt, "prompt");
@@ -143,6 +144,20 @@ public final class ImageRequest implements Cloneable {
         ImageRequest c = copy();
         c.strength = s;
         return c;
+    }
+
+    /**
+     * With the x4 upscaler: how much the low-resolution init image is noised before the model sees it, 0..349
+     * (default 20). The output is 4x the init image.
+     */
+    public ImageRequest noiseLevel(int n) {
+        ImageRequest c = copy();
+        c.noiseLevel = n;
+        return c;
+    }
+
+    Integer noiseLevel() {
+        return noiseLevel;
     }
 
     String prompt() {

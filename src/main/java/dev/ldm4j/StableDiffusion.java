@@ -126,9 +126,15 @@ public final class StableDiffusion implements AutoCloseable {
             RgbImage image = Images.toRgb(q.initImage(), "the init image");
             GrayImage mask = q.mask() == null ? null : Images.toGray(q.mask(), "the mask");
             double strength = q.strength() != null ? q.strength() : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
-            init = new InitImage(image, mask, strength, InitImage.Encoding.SAMPLE, InitImage.Noising.COMPVIS);
-        } else if (q.mask() != null || q.strength() != null) {
-            throw new IllegalArgumentException("a mask or a strength needs an init image");
+            init = new InitImage(image, mask, strength, InitImage.Encoding.SAMPLE, InitImage.Noising.COMPVIS,
+                    q.noiseLevel() != null ? q.noiseLevel() : InitImage.DEFAULT_NOISE_LEVEL);
+        } else if (q.mask() != null || q.strength() != null || q.noiseLevel() != null) {
+            throw new IllegalArgumentException("a mask, a strength or a noise level needs an init image");
+        }
+        if (model.config().upscaler() && init != null) {
+            // the x4 upscaler's request has its input's size; the image it makes is 4x that
+            return new GenerationRequest(q.prompt(), q.negativePrompt(), init.image().width(), init.image().height(),
+                    q.steps(), q.cfgScale(), q.sampler(), q.scheduler(), q.eta(), seed, q.batchSize(), q.clipSkip(), init);
         }
         int w = q.width() != null ? q.width() : init != null ? init.image().width() : defaultSize;
         int h = q.height() != null ? q.height() : init != null ? init.image().height() : defaultSize;

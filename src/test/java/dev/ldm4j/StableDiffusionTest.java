@@ -81,6 +81,25 @@ class StableDiffusionTest {
         }
     }
 
+    /** The x4 upscaler through the API: the fixture's seeded 32 -> 128 run, within its PNG's levels. */
+    @Test
+    void theUpscalerThroughTheApi() throws Exception {
+        String folder = "sd-x4-upscaler-tiny";
+        String id = "seeded_upscale_ddim_32_to_128";
+        var p = Fixtures.caseOf(folder, id).path("params");
+        try (StableDiffusion up = StableDiffusion.load(ModelOptions.of(Fixtures.path(folder + "/model.safetensors"))
+                .config(Fixtures.path(folder + "/config.yaml")))) {
+            java.awt.image.BufferedImage low = javax.imageio.ImageIO.read(Fixtures.path(folder + "/lowres_32.png").toFile());
+            GeneratedImage image = up.generate(ImageRequest.of(p.path("prompt").asText()).initImage(low)
+                    .noiseLevel(p.path("noise_level").asInt()).steps(p.path("steps").asInt()).sampler("ddim")
+                    .cfgScale(p.path("cfg_scale").asDouble()).seed(p.path("seed").asLong())).get(0);
+            int levels = Fixtures.caseOf(folder, id).path("tolerance").path("png_max_abs_levels").asInt();
+            RgbImage golden = Images.readRgb(Fixtures.path(folder + "/cases/" + id + "_0.png"));
+            assertTrue(maxLevelDiff(image.image(), golden) <= levels, "differs from the reference by more than "
+                    + levels + " levels");
+        }
+    }
+
     @Test
     void threadsSharingOneModelGetTheSamePixelsAsOneThread() throws Exception {
         ImageRequest r = SEEDED.steps(4).sampler("euler_a").batchSize(2);
