@@ -28,15 +28,22 @@ final class EulerAncestralSampler extends SigmaSampler {
         this.eta = eta;
     }
 
+    /** k-diffusion's ancestral split in double precision: {sigma_down, sigma_up}. */
+    static double[] split(double sigma, double next, double eta) {
+        double up = eta == 0 ? 0
+                : Math.min(next, eta * Math.sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma)));
+        return new double[] {Math.sqrt(next * next - up * up), up};
+    }
+
     @Override
     Run start(Denoiser denoiser, Sigmas plan, SeededNoise noise) {
         return (i, x) -> {
             double sigma = plan.get(i);
             double next = plan.get(i + 1);
             Tensor denoised = denoiser.denoise(x, plan.get(i));
-            double up = eta == 0 ? 0
-                    : Math.min(next, eta * Math.sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma)));
-            double down = Math.sqrt(next * next - up * up);
+            double[] downUp = split(sigma, next, eta);
+            double down = downUp[0];
+            double up = downUp[1];
             Tensor d = derivative(x, denoised, plan.get(i));
             Tensor out = x.add(d, s(down - sigma));
             if (next > 0 && eta > 0) {

@@ -25,9 +25,9 @@ final class EulerCfgPpSampler extends SigmaSampler {
             double sigma = plan.get(i);
             double next = plan.get(i + 1);
             Denoiser.Branches b = denoiser.denoiseBoth(x, plan.get(i));
-            double up = eta == 0 ? 0
-                    : Math.min(next, eta * Math.sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma)));
-            double down = Math.sqrt(next * next - up * up);
+            double[] downUp = EulerAncestralSampler.split(sigma, next, eta);
+            double down = downUp[0];
+            double up = downUp[1];
             Tensor out = next == 0 ? b.denoised()
                     : b.denoised().add(derivative(x, b.unconditional(), plan.get(i)), s(down));
             if (next > 0 && eta > 0) {
