@@ -73,11 +73,8 @@ final class A1111Api {
         app.post("/sdapi/v1/png-info", ctx -> send(ctx, pngInfo(new Fields(body(ctx)))));
         app.get("/sdapi/v1/cmd-flags", ctx -> send(ctx, flags));
         app.exception(Exception.class, this::failed);
-        app.error(404, ctx -> {
-            if (ctx.result() == null) {
-                send(ctx.status(404), Map.of("detail", "Not Found"));
-            }
-        });
+        // FastAPI's answer for an unknown path, which A1111's clients know
+        app.error(404, ctx -> send(ctx, Map.of("detail", "Not Found")));
     }
 
     private void generate(Context ctx, String task) throws InterruptedException, JsonProcessingException {
