@@ -22,17 +22,17 @@ final class ServeCommand implements Runnable {
             description = "LDM YAML config; default: NAME.yaml beside the checkpoint, else detected from it.")
     Path config;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1",
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
             description = "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0: all).")
     String host;
 
-    @Option(names = "--port", defaultValue = "7860", description = "Port (default ${DEFAULT-VALUE}, as AUTOMATIC1111).")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "7860", description = "Port (default ${DEFAULT-VALUE}, as AUTOMATIC1111).")
     int port;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "-1", description = Threads.HELP)
     int threads;
 
-    @Option(names = "--max-queue", defaultValue = "16",
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "16",
             description = "Requests that may wait behind the running one; more get 503 (default ${DEFAULT-VALUE}).")
     int maxQueue;
 

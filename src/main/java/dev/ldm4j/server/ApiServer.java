@@ -2,10 +2,12 @@ package dev.ldm4j.server;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.pipeline.Generator;
 import io.javalin.Javalin;
+import io.javalin.util.JavalinBindException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,6 +64,11 @@ public final class ApiServer implements AutoCloseable {
         api.register(app);
         try {
             app.start(s.host(), s.port());
+        } catch (JavalinBindException e) {
+            queue.close();
+            // a port in use or an address not of this machine: the user's to fix, not a bug
+            throw new BadRequestException("cannot listen on " + s.host() + ":" + s.port() + " (" + e.getMessage()
+                    + "); choose another --port or --host", e);
         } catch (RuntimeException e) {
             queue.close();
             throw e;

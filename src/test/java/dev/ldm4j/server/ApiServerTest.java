@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.cli.Main;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
@@ -311,5 +313,12 @@ class ApiServerTest {
         assertEquals("64", p.path("Size-1").asText());
         assertNotNull(p.path("Sampler").asText());
         assertFalse(p.has("Version") && p.path("Version").asText().isEmpty());
+    }
+    @Test
+    void aPortInUseIsTheUsersError() {
+        BadRequestException e = assertThrows(BadRequestException.class, () -> ApiServer.start(model,
+                new ApiServer.Settings("127.0.0.1", server.port(), 1, Fixtures.path("sd1-tiny/model.safetensors"),
+                        Fixtures.path("sd1-tiny/config.yaml"))));
+        assertTrue(e.getMessage().contains(String.valueOf(server.port())), e.getMessage());
     }
 }
