@@ -10,7 +10,11 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +32,7 @@ import javax.imageio.metadata.IIOInvalidTreeException;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.w3c.dom.Node;
 
@@ -87,19 +92,35 @@ public final class Images {
     }
 
     private static void write(Path path, BufferedImage img, Map<String, String> text) {
+        AtomicFiles.write(path, out -> encode(img, text, out));
+    }
+
+    /**
+     * An 8-bit RGB PNG with text chunks as bytes, as {@link #writePng(Path, RgbImage, Map)} writes it to a
+     * file (an HTTP API sends it base64-encoded).
+     */
+    public static byte[] encodePng(RgbImage image, Map<String, String> text) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            encode(toBufferedImage(image), text, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return out.toByteArray();
+    }
+
+    private static void encode(BufferedImage img, Map<String, String> text, OutputStream out) throws IOException {
         text.keySet().forEach(Images::checkKeyword);
         ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
         try {
             ImageWriteParam param = writer.getDefaultWriteParam();
             IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(img), param);
             addText(meta, text);
-            AtomicFiles.write(path, out -> {
-                // MemoryCacheImageOutputStream: ImageIO's default for streams may cache in the temp directory
-                try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
-                    writer.setOutput(ios);
-                    writer.write(null, new IIOImage(img, null, meta), param);
-                }
-            });
+            // MemoryCacheImageOutputStream: ImageIO's default for streams may cache in the temp directory
+            try (MemoryCacheImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
+                writer.setOutput(ios);
+                writer.write(null, new IIOImage(img, null, meta), param);
+            }
         } finally {
             writer.dispose();
         }
@@ -241,6 +262,21 @@ public final class Images {
         return d.text;
     }
 
+    /** An encoded image (PNG, JPEG, ...) as 8-bit RGB by the rules of {@link #readRgb}; {@code source} names it. */
+    public static RgbImage decodeRgb(byte[] data, String source) {
+        return toRgb(open(source, data, true).image, source);
+    }
+
+    /** An encoded image as 8-bit luminance by the rules of {@link #readGray}; {@code source} names it. */
+    public static GrayImage decodeGray(byte[] data, String source) {
+        return toGray(open(source, data, true).image, source);
+    }
+
+    /** The text chunks of an encoded PNG, as {@link #readText} reads them from a file. */
+    public static Map<String, String> decodeText(byte[] data, String source) {
+        return open(source, data, false).text;
+    }
+
     /** Channels of one row, 8-bit; a = 255 where the image has no alpha. */
     private interface Rows {
         void read(int y, int[] r, int[] g, int[] b, int[] a);
@@ -334,6 +370,22 @@ public final class Images {
             throw new ImageFileException(path + ": " + (why.equals("is a directory") ? "is a directory, not an image" : why));
         });
         try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
+            return read(path.toString(), in, pixels);
+        } catch (IOException e) {
+            throw new ImageFileException(path + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Decoded open(String source, byte[] data, boolean pixels) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+            return read(source, in, pixels);
+        } catch (IOException e) {
+            throw new ImageFileException(source + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static Decoded read(String path, ImageInputStream in, boolean pixels) {
+        try {
             if (in == null) {
                 throw new ImageFileException(path + ": cannot open");
             }

@@ -1,0 +1,65 @@
+package dev.ldm4j.cli;
+
+import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.nn.Torch;
+import dev.ldm4j.server.ApiServer;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ldm4j serve}: AUTOMATIC1111's HTTP API for one model, until the process is stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serve AUTOMATIC1111's HTTP API (/sdapi/v1/txt2img, img2img, progress, ...) for one model.")
+final class ServeCommand implements Runnable {
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE",
+            description = "Stable Diffusion checkpoint; default: ldm4j's own emoji model (" + DefaultModel.MODEL + ").")
+    Path model;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "LDM YAML config; default: NAME.yaml beside the checkpoint, else detected from it.")
+    Path config;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0: all).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "7860", description = "Port (default ${DEFAULT-VALUE}, as AUTOMATIC1111).")
+    int port;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "-1", description = Threads.HELP)
+    int threads;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "16",
+            description = "Requests that may wait behind the running one; more get 503 (default ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Override
+    public void run() {
+        if (port < 0 || port > 65535) {
+            throw new BadInputException("--port must be in 0..65535, got " + port);
+        }
+        if (maxQueue < 0 || maxQueue > 10_000) {
+            throw new BadInputException("--max-queue must be in 0..10000, got " + maxQueue);
+        }
+        Path file = model != null ? model : DefaultModel.resolve();
+        Torch.load();
+        Threads.apply(threads);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(file, config, null, null))) {
+            ApiServer server = ApiServer.start(sd, new ApiServer.Settings(host, port, maxQueue, file, config));
+            // Ctrl-C: stop taking requests and let the running step end before the model is freed
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "ldm4j-serve-stop"));
+            System.err.println("serving " + sd.name() + " on http://" + host + ":" + server.port()
+                    + " (AUTOMATIC1111 API: /sdapi/v1/txt2img, /sdapi/v1/img2img, ...); Ctrl-C stops");
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package dev.ldm4j.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.io.ImageFileException;
+import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.io.Images;
+import dev.ldm4j.pipeline.Generator;
+import dev.ldm4j.sampling.SamplerKind;
+import dev.ldm4j.sampling.Scheduler;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The routes of AUTOMATIC1111's HTTP API ({@code /sdapi/v1/...}) that ldm4j serves, with its paths, field names
+ * and response shapes, so that its clients work unchanged. The client's errors answer 422 with a body that
+ * names the field; a full queue answers 503 with Retry-After; anything else is a bug and answers 500.
+ */
+final class A1111Api {
+    private static final Logger LOG = LoggerFactory.getLogger(A1111Api.class);
+    /** Seconds a client is told to wait when the queue is full: about one small generation. */
+    static final int RETRY_AFTER_SECONDS = 5;
+
+    /** Schedulers whose levels are picked from the model's own table of 1000 (A1111's need_inner_model). */
+    private static final Set<Scheduler> TABLE_SCHEDULERS = Set.of(Scheduler.DISCRETE, Scheduler.SGM_UNIFORM,
+            Scheduler.SIMPLE, Scheduler.DDIM_UNIFORM, Scheduler.BETA, Scheduler.LCM);
+
+    private final ObjectMapper json;
+    private final Generator generator;
+    private final GenerationQueue queue;
+    private final JobProgress progress = new JobProgress();
+    private final ModelEntry model;
+    private final ServerOptions options;
+    private final Map<String, Object> flags;
+    private final int imageSize;
+
+    /** @param imageSize width and height of a request that gives none: the model's recommended size */
+    A1111Api(ObjectMapper json, Generator generator, GenerationQueue queue, ModelEntry model, int imageSize,
+             Map<String, Object> flags) {
+        this.json = json;
+        this.imageSize = imageSize;
+        this.generator = generator;
+        this.queue = queue;
+        this.model = model;
+        this.options = new ServerOptions(model);
+        this.flags = flags;
+    }
+
+    void register(Javalin app) {
+        app.post("/sdapi/v1/txt2img", ctx -> generate(ctx, "txt2img"));
+        app.post("/sdapi/v1/img2img", ctx -> generate(ctx, "img2img"));
+        app.get("/sdapi/v1/progress", ctx -> send(ctx, progress()));
+        app.post("/sdapi/v1/interrupt", ctx -> send(ctx, interrupt()));
+        // skipping one image of a batch is not possible inside one sampler run: it stops the job as interrupt does
+        app.post("/sdapi/v1/skip", ctx -> send(ctx, interrupt()));
+        app.get("/sdapi/v1/samplers", ctx -> send(ctx, samplers()));
+        app.get("/sdapi/v1/schedulers", ctx -> send(ctx, schedulers()));
+        app.get("/sdapi/v1/sd-models", ctx -> send(ctx, List.of(model.item())));
+        app.get("/sdapi/v1/options", ctx -> send(ctx, options.all()));
+        app.post("/sdapi/v1/options", ctx -> {
+            options.update(body(ctx));
+            send(ctx, null);
+        });
+        app.post("/sdapi/v1/png-info", ctx -> send(ctx, pngInfo(new Fields(body(ctx)))));
+        app.get("/sdapi/v1/cmd-flags", ctx -> send(ctx, flags));
+        app.exception(Exception.class, this::failed);
+        // FastAPI's answer for an unknown path, which A1111's clients know
+        app.error(404, ctx -> send(ctx, Map.of("detail", "Not Found")));
+    }
+
+    private void generate(Context ctx, String task) throws InterruptedException, JsonProcessingException {
+        JsonNode body = body(ctx);
+        A1111Request.Defaults d = new A1111Request.Defaults(imageSize, options.clipSkip(),
+                generator.model().downscaleFactor());
+        A1111Request request = task.equals("txt2img") ? A1111Request.txt2img(body, d) : A1111Request.img2img(body, d);
+        // what can be checked before the queue is (size against the model, init image against the request)
+        request.iterations().forEach(generator::validate);
+        ImageJob job = new ImageJob(generator, progress, json);
+        send(ctx, queue.run(() -> job.run(task, request)));
+    }
+
+    private Bodies.Progress progress() {
+        JobProgress.Snapshot s = progress.snapshot();
+        double fraction = s.fraction();
+        double elapsed = s.running() ? (System.nanoTime() - s.startedNanos()) / 1e9 : 0;
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("skipped", false);
+        state.put("interrupted", s.interrupted());
+        state.put("stopping_generation", false);
+        state.put("job", s.job());
+        state.put("job_count", queue.waiting() + (s.running() ? 1 : 0));
+        state.put("job_timestamp", "0");
+        state.put("job_no", s.iteration());
+        state.put("sampling_step", s.step());
+        state.put("sampling_steps", s.steps());
+        return new Bodies.Progress(fraction, fraction > 0 ? elapsed / fraction - elapsed : 0, state, null,
+                s.running() ? "Sampling step " + s.step() + "/" + s.steps() : null);
+    }
+
+    Map<String, Object> interrupt() {
+        progress.interrupt();
+        return Map.of();
+    }
+
+    private static List<Bodies.SamplerItem> samplers() {
+        List<Bodies.SamplerItem> out = new ArrayList<>();
+        for (SamplerKind k : SamplerKind.values()) {
+            out.add(new Bodies.SamplerItem(k.a1111Name(), List.of(k.cliName()), Map.of()));
+        }
+        return out;
+    }
+
+    private static List<Bodies.SchedulerItem> schedulers() {
+        List<Bodies.SchedulerItem> out = new ArrayList<>();
+        out.add(new Bodies.SchedulerItem("automatic", "Automatic", null, -1.0, false));
+        for (Scheduler s : Scheduler.values()) {
+            String name = s.a1111Name().toLowerCase(java.util.Locale.ROOT).replace(' ', '_');
+            out.add(new Bodies.SchedulerItem(name, s.a1111Name(), name.equals(s.cliName()) ? null
+                    : List.of(s.cliName()), s == Scheduler.KARRAS ? 7.0 : -1.0, TABLE_SCHEDULERS.contains(s)));
+        }
+        return out;
+    }
+
+    private static Bodies.PngInfo pngInfo(Fields f) {
+        String image = f.text("image", null);
+        if (image == null || image.isBlank()) {
+            throw new BadRequestException("field 'image' is required (a base64 PNG)");
+        }
+        Map<String, String> text = new LinkedHashMap<>(Base64Images.pngText("image", image));
+        String info = text.remove(Images.PARAMETERS);
+        return new Bodies.PngInfo(info == null ? "" : info, text, InfoText.parse(info));
+    }
+
+    private JsonNode body(Context ctx) {
+        try {
+            return json.readTree(ctx.body());
+        } catch (JsonProcessingException e) {
+            throw new BadRequestException("the request body is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+    }
+
+    private void send(Context ctx, Object body) throws JsonProcessingException {
+        ctx.contentType("application/json").result(json.writeValueAsString(body));
+    }
+
+    private void failed(Exception e, Context ctx) {
+        int status;
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof GenerationQueue.Full) {
+            status = 503;
+            ctx.header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+        } else if (e instanceof BadRequestException || e instanceof ModelFileException
+                || e instanceof ImageFileException) {
+            status = 422;
+        } else {
+            status = 500;
+            LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
+        }
+        try {
+            send(ctx.status(status), new Bodies.Error(status == 422 ? "ValidationError" : e.getClass().getSimpleName(),
+                    message, "", message));
+        } catch (JsonProcessingException impossible) {
+            ctx.status(500).result(message);
+        }
+    }
+}
