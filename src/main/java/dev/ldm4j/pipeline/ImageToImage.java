@@ -51,7 +51,7 @@ final class ImageToImage {
         }
         int f = model.downscaleFactor();
         if (r.width() % f != 0 || r.height() % f != 0) {
-            throw new IllegalArgumentException("the init image is " + r.width() + "x" + r.height()
+            throw new dev.ldm4j.io.BadRequestException("the init image is " + r.width() + "x" + r.height()
                     + "; width and height must be multiples of " + f);
         }
         plan(r);

@@ -37,7 +37,7 @@ final class TextToImage {
         }
         int f = model.downscaleFactor();
         if (r.width() % f != 0 || r.height() % f != 0) {
-            throw new IllegalArgumentException("width and height must be multiples of " + f + ", got "
+            throw new dev.ldm4j.io.BadRequestException("width and height must be multiples of " + f + ", got "
                     + r.width() + "x" + r.height());
         }
         // some schedules give another number of steps than asked (ddim_uniform, beta; CompVis DDIM at 30 steps)
