@@ -1,8 +1,6 @@
 package dev.ldm4j.cli;
 
 import dev.ldm4j.model.DefaultModel;
-import dev.ldm4j.model.LatentDiffusionModel;
-import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.server.ApiServer;
 import java.nio.file.Path;
@@ -10,9 +8,9 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code ldm4j serve}: AUTOMATIC1111's HTTP API for one model, until the process is stopped. */
+/** {@code ldm4j serve}: AUTOMATIC1111's HTTP API, one model at a time, until the process is stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Serve AUTOMATIC1111's HTTP API (/sdapi/v1/txt2img, img2img, progress, ...) for one model.")
+        description = "Serve AUTOMATIC1111's HTTP API (/sdapi/v1/txt2img, img2img, progress, ...), one model at a time.")
 final class ServeCommand implements Runnable {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "Stable Diffusion checkpoint; default: ldm4j's own emoji model (" + DefaultModel.MODEL + ").")
@@ -32,6 +30,23 @@ final class ServeCommand implements Runnable {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "-1", description = Threads.HELP)
     int threads;
 
+    @Option(names = "--models-dir", paramLabel = "DIR",
+            description = "Checkpoints a client may switch to (sd-models, options sd_model_checkpoint); without -m the "
+                    + "first of them is served first.")
+    Path modelsDir;
+
+    @Option(names = "--lora-model-dir", paramLabel = "DIR",
+            description = "Where a prompt's <lora:NAME:M> finds NAME.safetensors (.ckpt, .pt); none when not given.")
+    Path loraModelDir;
+
+    @Option(names = "--api-auth", paramLabel = "USER:PASS[,USER:PASS]",
+            description = "HTTP basic credentials every /sdapi route requires (401 without), as AUTOMATIC1111's.")
+    String apiAuth;
+
+    @Option(names = "--max-body-mb", paramLabel = "MB", defaultValue = "64",
+            description = "Larger request bodies answer 413 (default ${DEFAULT-VALUE}).")
+    int maxBodyMb;
+
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "16",
             description = "Requests that may wait behind the running one; more get 503 (default ${DEFAULT-VALUE}).")
     int maxQueue;
@@ -44,19 +59,26 @@ final class ServeCommand implements Runnable {
         if (maxQueue < 0 || maxQueue > 10_000) {
             throw new BadInputException("--max-queue must be in 0..10000, got " + maxQueue);
         }
-        Path file = model != null ? model : DefaultModel.resolve();
+        if (maxBodyMb < 1 || maxBodyMb > 4096) {
+            throw new BadInputException("--max-body-mb must be in 1..4096, got " + maxBodyMb);
+        }
+        // with --models-dir alone the server serves the folder's first checkpoint
+        Path file = model != null ? model : modelsDir != null ? null : DefaultModel.resolve();
         Torch.load();
         Threads.apply(threads);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(file, config, null, null))) {
-            ApiServer server = ApiServer.start(sd, new ApiServer.Settings(host, port, maxQueue, file, config));
-            // Ctrl-C: stop taking requests and let the running step end before the model is freed
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stopped.countDown();
-            }, "ldm4j-serve-stop"));
-            System.err.println("serving " + sd.name() + " on http://" + host + ":" + server.port()
-                    + " (AUTOMATIC1111 API: /sdapi/v1/txt2img, /sdapi/v1/img2img, ...); Ctrl-C stops");
+        ApiServer.Settings settings = new ApiServer.Settings(host, port, maxQueue, file, config, modelsDir,
+                loraModelDir, apiAuth, maxBodyMb);
+        // the server owns its models: a switch frees the old one
+        ApiServer server = ApiServer.load(settings);
+        // Ctrl-C: stop taking requests and let the running step end before the model is freed
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "ldm4j-serve-stop"));
+        System.err.println("serving on http://" + host + ":" + server.port()
+                + " (AUTOMATIC1111 API: /sdapi/v1/txt2img, /sdapi/v1/img2img, ...); Ctrl-C stops");
+        try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -103,6 +103,11 @@ public final class LatentDiffusionModel implements AutoCloseable {
         return networks.vae().downscaleFactor();
     }
 
+    /** How this model was loaded: what a reload of the same model (or another with the same settings) takes. */
+    public ModelLoader.Options options() {
+        return options;
+    }
+
     /** Where the UNet, text encoder and VAE run. */
     public ComputeDevice device() {
         return options.device();

@@ -3,15 +3,19 @@ package dev.ldm4j.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageFileException;
-import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.Images;
+import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.model.LoraTags;
+import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Scheduler;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The routes of AUTOMATIC1111's HTTP API ({@code /sdapi/v1/...}) that ldm4j serves, with its paths, field names
  * and response shapes, so that its clients work unchanged. The client's errors answer 422 with a body that
- * names the field; a full queue answers 503 with Retry-After; anything else is a bug and answers 500.
+ * names the field; a full queue answers 503 with Retry-After; a body over the size limit 413; a route without
+ * the {@code --api-auth} credentials 401; anything else is a bug and answers 500.
  */
 final class A1111Api {
     private static final Logger LOG = LoggerFactory.getLogger(A1111Api.class);
@@ -34,28 +39,37 @@ final class A1111Api {
     private static final Set<Scheduler> TABLE_SCHEDULERS = Set.of(Scheduler.DISCRETE, Scheduler.SGM_UNIFORM,
             Scheduler.SIMPLE, Scheduler.DDIM_UNIFORM, Scheduler.BETA, Scheduler.LCM);
 
+    /** A1111's latent upscale modes (its shared.latent_upscale_modes), listed for clients that ask. */
+    private static final List<String> LATENT_UPSCALE_MODES = List.of("Latent", "Latent (antialiased)",
+            "Latent (bicubic)", "Latent (bicubic antialiased)", "Latent (nearest)", "Latent (nearest-exact)");
+
     private final ObjectMapper json;
-    private final Generator generator;
     private final GenerationQueue queue;
     private final JobProgress progress = new JobProgress();
-    private final ModelEntry model;
+    private final ServedModel served;
+    private final ModelCatalog catalog;
+    private final LoraLibrary loras;
     private final ServerOptions options;
     private final Map<String, Object> flags;
-    private final int imageSize;
+    private final BasicAuth auth;
 
-    /** @param imageSize width and height of a request that gives none: the model's recommended size */
-    A1111Api(ObjectMapper json, Generator generator, GenerationQueue queue, ModelEntry model, int imageSize,
-             Map<String, Object> flags) {
+    /** @param auth the accepted credentials, or null when every client is let in */
+    A1111Api(ObjectMapper json, GenerationQueue queue, ServedModel served, ModelCatalog catalog, LoraLibrary loras,
+             Map<String, Object> flags, BasicAuth auth) {
         this.json = json;
-        this.imageSize = imageSize;
-        this.generator = generator;
         this.queue = queue;
-        this.model = model;
-        this.options = new ServerOptions(model);
+        this.served = served;
+        this.catalog = catalog;
+        this.loras = loras;
+        this.options = new ServerOptions(() -> served.entry().title());
         this.flags = flags;
+        this.auth = auth;
     }
 
     void register(Javalin app) {
+        if (auth != null) {
+            app.before("/sdapi/*", ctx -> auth.check(ctx.header("Authorization")));
+        }
         app.post("/sdapi/v1/txt2img", ctx -> generate(ctx, "txt2img"));
         app.post("/sdapi/v1/img2img", ctx -> generate(ctx, "img2img"));
         app.get("/sdapi/v1/progress", ctx -> send(ctx, progress()));
@@ -64,12 +78,38 @@ final class A1111Api {
         app.post("/sdapi/v1/skip", ctx -> send(ctx, interrupt()));
         app.get("/sdapi/v1/samplers", ctx -> send(ctx, samplers()));
         app.get("/sdapi/v1/schedulers", ctx -> send(ctx, schedulers()));
-        app.get("/sdapi/v1/sd-models", ctx -> send(ctx, List.of(model.item())));
-        app.get("/sdapi/v1/options", ctx -> send(ctx, options.all()));
-        app.post("/sdapi/v1/options", ctx -> {
-            options.update(body(ctx));
+        app.get("/sdapi/v1/sd-models", ctx -> send(ctx, sdModels()));
+        app.post("/sdapi/v1/refresh-checkpoints", ctx -> {
+            catalog.refresh();
             send(ctx, null);
         });
+        app.get("/sdapi/v1/options", ctx -> send(ctx, options.all()));
+        app.post("/sdapi/v1/options", ctx -> {
+            JsonNode body = body(ctx);
+            Fields f = new Fields(body);
+            if (f.present(ServerOptions.CHECKPOINT)) {
+                ModelEntry wanted = catalog.resolve(f.text(ServerOptions.CHECKPOINT, ""));
+                // on the worker: the switch waits for the running job and no job sees it half done
+                queue.run(() -> {
+                    served.ensure(wanted, List.of());
+                    return null;
+                });
+            }
+            options.update(body);
+            send(ctx, null);
+        });
+        app.get("/sdapi/v1/loras", ctx -> send(ctx, loras.list()));
+        app.post("/sdapi/v1/refresh-loras", ctx -> send(ctx, null));
+        // ldm4j takes no separate VAE per request, embeddings or image upscalers yet: empty lists, so that
+        // clients that ask at start work
+        app.get("/sdapi/v1/sd-vae", ctx -> send(ctx, List.of()));
+        app.get("/sdapi/v1/embeddings", ctx -> send(ctx, new Bodies.Embeddings(Map.of(), Map.of())));
+        app.get("/sdapi/v1/upscalers", ctx -> send(ctx, List.of(
+                new Bodies.UpscalerItem("None", null, null, null, 4),
+                new Bodies.UpscalerItem("Lanczos", null, null, null, 4),
+                new Bodies.UpscalerItem("Nearest", null, null, null, 4))));
+        app.get("/sdapi/v1/latent-upscale-modes", ctx -> send(ctx,
+                LATENT_UPSCALE_MODES.stream().map(Bodies.LatentUpscaleMode::new).toList()));
         app.post("/sdapi/v1/png-info", ctx -> send(ctx, pngInfo(new Fields(body(ctx)))));
         app.get("/sdapi/v1/cmd-flags", ctx -> send(ctx, flags));
         app.exception(Exception.class, this::failed);
@@ -78,14 +118,38 @@ final class A1111Api {
     }
 
     private void generate(Context ctx, String task) throws InterruptedException, JsonProcessingException {
-        JsonNode body = body(ctx);
-        A1111Request.Defaults d = new A1111Request.Defaults(imageSize, options.clipSkip(),
-                generator.model().downscaleFactor());
-        A1111Request request = task.equals("txt2img") ? A1111Request.txt2img(body, d) : A1111Request.img2img(body, d);
-        // what can be checked before the queue is (size against the model, init image against the request)
-        request.iterations().forEach(generator::validate);
-        ImageJob job = new ImageJob(generator, progress, json);
-        send(ctx, queue.run(() -> job.run(task, request)));
+        JsonNode received = body(ctx);
+        if (!received.isObject()) {
+            throw new BadRequestException("the request body must be a JSON object");
+        }
+        Fields f = new Fields(received);
+        JsonNode named = f.object("override_settings").node(ServerOptions.CHECKPOINT);
+        ModelEntry wanted = named == null || named.asText("").isBlank() ? null : catalog.resolve(named.asText());
+        // the LoRA tags leave the prompt before it is encoded; their names are checked before the queue
+        LoraTags.Parsed tags = LoraTags.parse(f.text("prompt", ""));
+        List<LoraLibrary.Use> uses = loras.resolve(tags.loras());
+        ObjectNode body = ((ObjectNode) received).deepCopy().put("prompt", tags.prompt());
+        int clipSkip = options.clipSkip();
+        send(ctx, queue.run(() -> {
+            served.ensure(wanted == null ? served.entry() : wanted, uses);
+            Generator generator = new Generator(served.model());
+            ModelEntry entry = served.entry();
+            int imageSize = ModelConfig.recommendedImageSize(ModelConfig.configFor(entry.file(), entry.config()))
+                    .orElse(512);
+            A1111Request.Defaults d = new A1111Request.Defaults(imageSize, clipSkip,
+                    generator.model().downscaleFactor());
+            A1111Request parsed = task.equals("txt2img") ? A1111Request.txt2img(body, d)
+                    : A1111Request.img2img(body, d);
+            A1111Request request = new A1111Request(parsed.iterations(), received);
+            request.iterations().forEach(generator::validate);
+            return new ImageJob(generator, progress, json).run(task, request);
+        }));
+    }
+
+    /** Every checkpoint the server can switch to; the served one with its hash (computed once). */
+    private List<Bodies.SdModelItem> sdModels() {
+        served.entry().sha256();
+        return catalog.entries().stream().map(ModelEntry::item).toList();
     }
 
     private Bodies.Progress progress() {
@@ -155,7 +219,20 @@ final class A1111Api {
     private void failed(Exception e, Context ctx) {
         int status;
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof GenerationQueue.Full) {
+        if (e instanceof BasicAuth.Unauthorized) {
+            status = 401;
+            ctx.header("WWW-Authenticate", "Basic");
+            // FastAPI's HTTPBasic answer, which A1111's clients know
+            try {
+                send(ctx.status(status), Map.of("detail", message));
+            } catch (JsonProcessingException impossible) {
+                ctx.status(status).result(message);
+            }
+            return;
+        } else if (e instanceof HttpResponseException h) {
+            // Javalin's own: 413 for a body over --max-body-mb
+            status = h.getStatus();
+        } else if (e instanceof GenerationQueue.Full) {
             status = 503;
             ctx.header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
         } else if (e instanceof BadRequestException || e instanceof ModelFileException

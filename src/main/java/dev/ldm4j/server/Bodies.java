@@ -21,6 +21,16 @@ final class Bodies {
 
     record SdModelItem(String title, String model_name, String hash, String sha256, String filename, String config) {}
 
+    record LoraItem(String name, String alias, String path, Map<String, Object> metadata) {}
+
+    record VaeItem(String model_name, String filename) {}
+
+    record UpscalerItem(String name, String model_name, String model_path, String model_url, double scale) {}
+
+    record LatentUpscaleMode(String name) {}
+
+    record Embeddings(Map<String, Object> loaded, Map<String, Object> skipped) {}
+
     record PngInfo(String info, Map<String, String> items, Map<String, String> parameters) {}
 
     /** A1111's error body for its own (non-validation) errors; a 422 here carries the field in the messages. */

@@ -10,9 +10,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The served checkpoint as AUTOMATIC1111 lists it: title "file.safetensors [short hash]", the hash being the
- * first 10 hex digits of the file's SHA-256. The hash is computed on first use (seconds for a 2 GB file), so
- * that the server starts at once.
+ * A checkpoint as AUTOMATIC1111 lists it: title "file.safetensors [short hash]", the hash being the first 10 hex
+ * digits of the file's SHA-256. The hash is computed on first use (seconds for a 2 GB file), so that the server
+ * starts at once and a listing of many models does not read them all; until then the title is the file name.
  */
 final class ModelEntry {
     private final Path file;
@@ -31,6 +31,15 @@ final class ModelEntry {
         return name;
     }
 
+    Path file() {
+        return file;
+    }
+
+    /** Its YAML config, or null when detected from the checkpoint. */
+    Path config() {
+        return config;
+    }
+
     synchronized String sha256() {
         if (!hashed) {
             hashed = true;
@@ -39,26 +48,30 @@ final class ModelEntry {
         return sha256;
     }
 
-    String shortHash() {
-        String h = sha256();
-        return h == null ? null : h.substring(0, 10);
+    /** The hash if it was computed already, else null: a listing does not read every file. */
+    synchronized String knownSha256() {
+        return sha256;
     }
 
+    /** The title with the hash once known. */
     String title() {
-        String h = shortHash();
-        return file.getFileName() + (h == null ? "" : " [" + h + "]");
+        String h = knownSha256();
+        return file.getFileName() + (h == null ? "" : " [" + h.substring(0, 10) + "]");
     }
 
     /** Whether a client's sd_model_checkpoint value names this model (title, file name or name). */
     boolean isNamedBy(String value) {
         String v = value.strip();
+        String h = knownSha256();
         return v.equals(title()) || v.equals(file.getFileName().toString()) || v.equals(name)
-                || v.startsWith(file.getFileName() + " [") || v.equals(shortHash());
+                || v.startsWith(file.getFileName() + " [") || h != null && v.equals(h.substring(0, 10));
     }
 
+    /** Its sd-models item; the hash only when known (the served model's is computed when it is listed). */
     Bodies.SdModelItem item() {
-        return new Bodies.SdModelItem(title(), name, shortHash(), sha256(), file.toAbsolutePath().toString(),
-                config == null ? null : config.toAbsolutePath().toString());
+        String h = knownSha256();
+        return new Bodies.SdModelItem(title(), name, h == null ? null : h.substring(0, 10), h,
+                file.toAbsolutePath().toString(), config == null ? null : config.toAbsolutePath().toString());
     }
 
     private static String digest(Path file) {

@@ -1,0 +1,125 @@
+package dev.ldm4j.server;
+
+import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.model.DiffusersFolder;
+import dev.ldm4j.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints a client may switch to: the files of {@code --models-dir} ({@code .safetensors}, {@code .ckpt},
+ * {@code .pt} and diffusers folders, top level only), plus the {@code -m} model when it lies elsewhere. Entries
+ * are kept across rescans while a file's size and mtime are unchanged, so that a hash computed once (seconds
+ * for a multi-GB file) is not computed again.
+ */
+final class ModelCatalog {
+    private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
+
+    /** What identifies an unchanged file between scans. */
+    private record Stamp(Path file, long size, long modifiedMillis) {}
+
+    private final Path dir;
+    private final ModelEntry fixed;
+    private final Map<Stamp, ModelEntry> known = new HashMap<>();
+    private List<ModelEntry> entries = List.of();
+
+    /**
+     * @param dir   the models folder, or null for none
+     * @param fixed the {@code -m} model, or null
+     */
+    ModelCatalog(Path dir, ModelEntry fixed) {
+        this.dir = dir;
+        this.fixed = fixed;
+        refresh();
+    }
+
+    synchronized List<ModelEntry> entries() {
+        return entries;
+    }
+
+    /** Rescans the folder (refresh-checkpoints). */
+    synchronized void refresh() {
+        List<ModelEntry> out = new ArrayList<>();
+        if (fixed != null) {
+            out.add(fixed);
+        }
+        if (dir != null) {
+            Map<Stamp, ModelEntry> kept = new HashMap<>();
+            for (Path p : scan()) {
+                if (fixed != null && sameFile(p, fixed.file())) {
+                    continue;
+                }
+                Stamp stamp = stamp(p);
+                ModelEntry e = known.getOrDefault(stamp, null);
+                if (e == null) {
+                    e = new ModelEntry(p, ModelConfig.configFor(p, null), stem(p));
+                }
+                kept.put(stamp, e);
+                out.add(e);
+            }
+            known.clear();
+            known.putAll(kept);
+        }
+        entries = List.copyOf(out);
+    }
+
+    /**
+     * The entry a client's {@code sd_model_checkpoint} names (a title, a file name, a name or a short hash).
+     * Names are looked up among the listed entries only, so no value can reach a file outside the folder.
+     */
+    synchronized ModelEntry resolve(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.isEmpty() || v.contains("/") || v.contains("\\") || v.contains("..") || Path.of(v).isAbsolute()) {
+            throw new BadRequestException("field 'sd_model_checkpoint': '" + value + "' is not a checkpoint name"
+                    + " (give a title or file name from /sdapi/v1/sd-models; paths are refused)");
+        }
+        for (ModelEntry e : entries) {
+            if (e.isNamedBy(v)) {
+                return e;
+            }
+        }
+        throw new BadRequestException("field 'sd_model_checkpoint': no checkpoint '" + v + "'"
+                + (dir == null ? " (this server has no --models-dir)" : " in " + dir.toAbsolutePath().normalize()));
+    }
+
+    private List<Path> scan() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(ModelCatalog::isCheckpoint).sorted().toList();
+        } catch (IOException e) {
+            throw new ModelFileException(dir + ": cannot list the models folder (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static boolean isCheckpoint(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith) || DiffusersFolder.is(p);
+    }
+
+    static String stem(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return Files.isDirectory(p) || dot <= 0 ? n : n.substring(0, dot);
+    }
+
+    private static Stamp stamp(Path p) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+            return new Stamp(p.toAbsolutePath().normalize(), a.size(), a.lastModifiedTime().toMillis());
+        } catch (IOException e) {
+            return new Stamp(p.toAbsolutePath().normalize(), -1, -1);
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+}
