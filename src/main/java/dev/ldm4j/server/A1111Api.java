@@ -87,15 +87,17 @@ final class A1111Api {
         app.post("/sdapi/v1/options", ctx -> {
             JsonNode body = body(ctx);
             Fields f = new Fields(body);
-            if (f.present(ServerOptions.CHECKPOINT)) {
-                ModelEntry wanted = catalog.resolve(f.text(ServerOptions.CHECKPOINT, ""));
+            // a refused name or value changes nothing: both are checked before the switch
+            ModelEntry wanted = f.present(ServerOptions.CHECKPOINT)
+                    ? catalog.resolve(f.text(ServerOptions.CHECKPOINT, "")) : null;
+            options.update(body);
+            if (wanted != null) {
                 // on the worker: the switch waits for the running job and no job sees it half done
                 queue.run(() -> {
                     served.ensure(wanted, List.of());
                     return null;
                 });
             }
-            options.update(body);
             send(ctx, null);
         });
         app.get("/sdapi/v1/loras", ctx -> send(ctx, loras.list()));
@@ -219,16 +221,11 @@ final class A1111Api {
     private void failed(Exception e, Context ctx) {
         int status;
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Object body = null;
         if (e instanceof BasicAuth.Unauthorized) {
             status = 401;
             ctx.header("WWW-Authenticate", "Basic");
-            // FastAPI's HTTPBasic answer, which A1111's clients know
-            try {
-                send(ctx.status(status), Map.of("detail", message));
-            } catch (JsonProcessingException impossible) {
-                ctx.status(status).result(message);
-            }
-            return;
+            body = Map.of("detail", message); // FastAPI's HTTPBasic answer, which A1111's clients know
         } else if (e instanceof HttpResponseException h) {
             // Javalin's own: 413 for a body over --max-body-mb
             status = h.getStatus();
@@ -242,9 +239,12 @@ final class A1111Api {
             status = 500;
             LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
         }
+        if (body == null) {
+            body = new Bodies.Error(status == 422 ? "ValidationError" : e.getClass().getSimpleName(), message, "",
+                    message);
+        }
         try {
-            send(ctx.status(status), new Bodies.Error(status == 422 ? "ValidationError" : e.getClass().getSimpleName(),
-                    message, "", message));
+            send(ctx.status(status), body);
         } catch (JsonProcessingException impossible) {
             ctx.status(500).result(message);
         }

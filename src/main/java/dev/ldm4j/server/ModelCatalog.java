@@ -78,7 +78,8 @@ final class ModelCatalog {
      */
     synchronized ModelEntry resolve(String value) {
         String v = value == null ? "" : value.strip();
-        if (v.isEmpty() || v.contains("/") || v.contains("\\") || v.contains("..") || Path.of(v).isAbsolute()) {
+        // only listed entries can match in any case; a path is refused with a message that says why
+        if (v.isEmpty() || v.contains("/") || v.contains("\\") || v.contains("..") || v.indexOf('\0') >= 0) {
             throw new BadRequestException("field 'sd_model_checkpoint': '" + value + "' is not a checkpoint name"
                     + " (give a title or file name from /sdapi/v1/sd-models; paths are refused)");
         }
