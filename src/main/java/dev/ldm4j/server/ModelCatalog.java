@@ -59,7 +59,7 @@ final class ModelCatalog {
                     continue;
                 }
                 Stamp stamp = stamp(p);
-                ModelEntry e = known.getOrDefault(stamp, null);
+                ModelEntry e = known.get(stamp);
                 if (e == null) {
                     e = new ModelEntry(p, ModelConfig.configFor(p, null), stem(p));
                 }
