@@ -32,7 +32,10 @@ class StableDiffusionTest {
 
     @AfterAll
     static void close() {
-        tiny.close();
+        // null when the fixtures are absent and the class was skipped
+        if (tiny != null) {
+            tiny.close();
+        }
     }
 
     private static final ImageRequest SEEDED = ImageRequest.of("a photograph of an astronaut riding a horse")

@@ -45,7 +45,10 @@ public class SdxlRefinerTest {
 
     @AfterAll
     static void close() {
-        refiner.close();
+        // null when the fixtures are absent and the class was skipped
+        if (refiner != null) {
+            refiner.close();
+        }
     }
 
     /** sdxl-tiny as a refiner: see the class comment. */
