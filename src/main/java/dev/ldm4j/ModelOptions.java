@@ -33,12 +33,14 @@ public final class ModelOptions {
     private final String device;
     private final Boolean vaeTiling;
     private final List<Lora> loras;
+    private final Path embeddings;
 
     /** A LoRA file merged at load, with its text-encoder and UNet multipliers. */
     record Lora(Path file, double textMultiplier, double unetMultiplier) {}
 
     private ModelOptions(Path checkpoint, Path config, Path vae, Path taesd, String precision, String vaePrecision,
-                         String device, Boolean vaeTiling, List<Lora> loras) {
+                         String device, Boolean vaeTiling, List<Lora> loras, Path embeddings) {
+        this.embeddings = embeddings;
         this.checkpoint = checkpoint;
         this.config = config;
         this.vae = vae;
@@ -53,7 +55,7 @@ public final class ModelOptions {
     /** A single-file checkpoint (.safetensors, CompVis layout: SD 1.x, 2.x, their inpainting models). */
     public static ModelOptions of(Path checkpoint) {
         return new ModelOptions(Objects.requireNonNull(checkpoint, "checkpoint"), null, null, null, null, null, null,
-                null, List.of());
+                null, List.of(), null);
     }
 
     /** ldm4j's own small model (64x64 emoji), shipped with ldm4j: works offline, out of the box. */
@@ -63,37 +65,42 @@ public final class ModelOptions {
 
     /** An LDM YAML config (v1-inference.yaml, v2-inference-v.yaml, ...). */
     public ModelOptions config(Path yaml) {
-        return new ModelOptions(checkpoint, yaml, vae, taesd, precision, vaePrecision, device, vaeTiling, loras);
+        return new ModelOptions(checkpoint, yaml, vae, taesd, precision, vaePrecision, device, vaeTiling,
+                loras, embeddings);
     }
 
     /** A separate VAE file to use instead of the checkpoint's. */
     public ModelOptions vae(Path file) {
-        return new ModelOptions(checkpoint, config, file, taesd, precision, vaePrecision, device, vaeTiling, loras);
+        return new ModelOptions(checkpoint, config, file, taesd, precision, vaePrecision, device, vaeTiling,
+                loras, embeddings);
     }
 
     /** Decode with this TAESD decoder (fast, approximate). */
     public ModelOptions taesd(Path file) {
-        return new ModelOptions(checkpoint, config, vae, file, precision, vaePrecision, device, vaeTiling, loras);
+        return new ModelOptions(checkpoint, config, vae, file, precision, vaePrecision, device, vaeTiling,
+                loras, embeddings);
     }
 
     /** UNet and text encoder dtype: fp32, bf16, fp16. */
     public ModelOptions precision(String p) {
-        return new ModelOptions(checkpoint, config, vae, taesd, p, vaePrecision, device, vaeTiling, loras);
+        return new ModelOptions(checkpoint, config, vae, taesd, p, vaePrecision, device, vaeTiling, loras, embeddings);
     }
 
     /** VAE dtype: fp32 (default), bf16, fp16. */
     public ModelOptions vaePrecision(String p) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, p, device, vaeTiling, loras);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, p, device, vaeTiling, loras, embeddings);
     }
 
     /** auto, cpu, cuda. */
     public ModelOptions device(String d) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, d, vaeTiling, loras);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, d, vaeTiling,
+                loras, embeddings);
     }
 
     /** Decode in tiles (true), whole (false); default: tiles only above 1024x1024 pixels. */
     public ModelOptions vaeTiling(boolean tiled) {
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, tiled, loras);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, tiled,
+                loras, embeddings);
     }
 
     /**
@@ -108,7 +115,17 @@ public final class ModelOptions {
     public ModelOptions lora(Path file, double textMultiplier, double unetMultiplier) {
         List<Lora> all = new ArrayList<>(loras);
         all.add(new Lora(Objects.requireNonNull(file, "file"), textMultiplier, unetMultiplier));
-        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, vaeTiling, all);
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, vaeTiling,
+                all, embeddings);
+    }
+
+    /**
+     * Textual-inversion embeddings from the files under {@code dir} (and its subfolders): a file's stem written
+     * in a prompt stands for its vectors.
+     */
+    public ModelOptions embeddings(Path dir) {
+        return new ModelOptions(checkpoint, config, vae, taesd, precision, vaePrecision, device, vaeTiling, loras,
+                Objects.requireNonNull(dir, "dir"));
     }
 
     /** The LoRAs as one patch, or null. */
@@ -133,7 +150,7 @@ public final class ModelOptions {
         return new ModelLoader.Options(checkpoint, config, vae, taesd,
                 precision == null ? null : Precision.parse(precision),
                 vaePrecision == null ? null : Precision.parse(vaePrecision),
-                device == null ? null : ComputeDevice.parse(device), patch == null ? null : List.of(patch));
+                device == null ? null : ComputeDevice.parse(device), patch == null ? null : List.of(patch), embeddings);
     }
 
     Generator.Options generatorOptions() {

@@ -62,6 +62,11 @@ final class GenerateCommand implements Runnable {
                     + "directory).")
     Path loraModelDir;
 
+    @Option(names = "--embd-dir", paramLabel = "DIR",
+            description = "Textual-inversion embeddings (.pt, .bin, .safetensors, in subfolders too): a file's name "
+                    + "without its extension, written in the prompt, stands for its vectors.")
+    Path embdDir;
+
     @Option(names = "--refiner", paramLabel = "FILE",
             description = "An SDXL refiner checkpoint that finishes the denoising (see --refiner-switch).")
     Path refiner;
@@ -246,7 +251,7 @@ final class GenerateCommand implements Runnable {
         Precision vaeP = Precision.parse(vaePrecision);
         ComputeDevice dev = BadInputException.device(device);
         ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev,
-                loras == null ? null : List.of(loras));
+                loras == null ? null : List.of(loras), embdDir);
         if (dev == ComputeDevice.CPU) {
             // the upscaler's latent has the input's size and its UNet runs in tiles: plan a text-to-image run of one
             // tile's 4x size (the decode of a large output is tiled in any case)
@@ -269,11 +274,17 @@ final class GenerateCommand implements Runnable {
         }
         try (LatentDiffusionModel sd = ModelLoader.load(load);
              LatentDiffusionModel second = refiner == null ? null : ModelLoader.load(new ModelLoader.Options(refiner,
-                     null, null, null, unetPrecision, vaeP, dev, null))) {
+                     null, null, null, unetPrecision, vaeP, dev, null, embdDir))) {
             if (second != null && (sd.config().architecture() != Architecture.SDXL
                     || second.config().architecture() != Architecture.SDXL)) {
                 throw new BadInputException("--refiner pairs two SDXL models; got " + sd.config().describe()
                         + " and " + second.config().describe());
+            }
+            if (verbose) {
+                sd.embeddings().loaded().forEach(e -> System.err.println("embedding " + e.name() + ": " + e.vectors()
+                        + " vectors from " + e.file()));
+                sd.embeddings().skipped().forEach((name, why) -> System.err.println("embedding " + name
+                        + " skipped: " + why));
             }
             if (loras != null) {
                 loras.check();

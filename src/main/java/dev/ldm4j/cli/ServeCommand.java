@@ -39,6 +39,10 @@ final class ServeCommand implements Runnable {
             description = "Where a prompt's <lora:NAME:M> finds NAME.safetensors (.ckpt, .pt); none when not given.")
     Path loraModelDir;
 
+    @Option(names = "--embd-dir", paramLabel = "DIR",
+            description = "Textual-inversion embeddings a prompt can name (.pt, .bin, .safetensors); none when not given.")
+    Path embdDir;
+
     @Option(names = "--api-auth", paramLabel = "USER:PASS[,USER:PASS]",
             description = "HTTP basic credentials every /sdapi route requires (401 without), as AUTOMATIC1111's.")
     String apiAuth;
@@ -68,7 +72,7 @@ final class ServeCommand implements Runnable {
         Threads.apply(threads);
         CountDownLatch stopped = new CountDownLatch(1);
         ApiServer.Settings settings = new ApiServer.Settings(host, port, maxQueue, file, config, modelsDir,
-                loraModelDir, apiAuth, maxBodyMb);
+                loraModelDir, apiAuth, maxBodyMb, embdDir);
         // the server owns its models: a switch frees the old one
         ApiServer server = ApiServer.load(settings);
         // Ctrl-C: stop taking requests and let the running step end before the model is freed

@@ -8,10 +8,13 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -30,6 +33,8 @@ final class TorchCheckpoint {
     /** The legacy format's first pickle. */
     private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
     private static final long LEGACY_PROTOCOL = 1001;
+    /** How deep tensors in dicts within the state dict are looked for. */
+    private static final int MAX_NESTING = 4;
 
     /** A persistent id resolved: the storage {@code key} of element type {@code dtype}, from element {@code offset}. */
     private record StorageRef(String key, DType dtype, long offset) {}
@@ -173,24 +178,44 @@ final class TorchCheckpoint {
         return o instanceof Global g ? "'" + g + "'" : "of type " + PickleReader.typeName(o);
     }
 
-    /** The state dict's tensors, each checked to be contiguous and inside its storage. */
+    /**
+     * The state dict's tensors, each checked to be contiguous and inside its storage. Tensors in nested dicts
+     * are named by their path, joined with dots ({@code string_to_param.*} of a textual-inversion file).
+     */
     private static Map<String, TensorInfo> tensors(Path path, Object root, Map<String, Span> spans) {
         if (!(root instanceof Map<?, ?> top)) {
             throw new ModelFileException(path + ": holds a " + PickleReader.typeName(root) + ", not a state dict");
         }
         Map<?, ?> dict = top.get("state_dict") instanceof Map<?, ?> inner ? inner : top;
         Map<String, TensorInfo> out = new LinkedHashMap<>();
+        collect(path, dict, "", 0, spans, out, Collections.newSetFromMap(new IdentityHashMap<>()));
+        return out;
+    }
+
+    /** {@code seen}: a pickle can put one dict in many places (memo); each is walked once, so nothing blows up. */
+    private static void collect(Path path, Map<?, ?> dict, String prefix, int depth, Map<String, Span> spans,
+                                Map<String, TensorInfo> out, Set<Object> seen) {
+        if (!seen.add(dict)) {
+            return;
+        }
         for (Map.Entry<?, ?> e : dict.entrySet()) {
-            if (!(e.getValue() instanceof TensorRef t)) {
+            boolean nested = e.getValue() instanceof Map<?, ?> && depth < MAX_NESTING;
+            if (!(e.getValue() instanceof TensorRef) && !nested) {
                 continue;
             }
             if (!(e.getKey() instanceof String name)) {
-                throw new ModelFileException(path + ": a tensor under a key of type "
-                        + PickleReader.typeName(e.getKey()) + ", not a name");
+                if (!nested) {
+                    throw new ModelFileException(path + ": a tensor under a key of type "
+                            + PickleReader.typeName(e.getKey()) + ", not a name");
+                }
+                continue;
             }
-            out.put(name, tensor(path, name, t, spans));
+            if (e.getValue() instanceof TensorRef t) {
+                out.put(prefix + name, tensor(path, prefix + name, t, spans));
+            } else {
+                collect(path, (Map<?, ?>) e.getValue(), prefix + name + ".", depth + 1, spans, out, seen);
+            }
         }
-        return out;
     }
 
     private static TensorInfo tensor(Path path, String name, TensorRef t, Map<String, Span> spans) {

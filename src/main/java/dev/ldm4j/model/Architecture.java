@@ -4,6 +4,8 @@ import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.ParameterSource;
 import dev.ldm4j.sampling.AlignYourSteps;
 import dev.ldm4j.text.ClipTokenizer;
+import dev.ldm4j.text.PromptChunker;
+import dev.ldm4j.text.TextualInversions;
 import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
@@ -71,6 +73,12 @@ public interface Architecture {
     /** The text tower of {@code c}; its sizes from the config's text_model_config, else from {@code shapes}. */
     TextEncoder textEncoder(ParameterSource src, ModelConfig c, SafetensorsFile shapes);
 
+    /**
+     * The token-embedding table of each text tower, by the tower's key in textual-inversion files
+     * ({@link dev.ldm4j.text.TextualInversion#ONE_TOWER} for a family with one tower).
+     */
+    Map<String, String> tokenEmbeddings(ModelConfig c);
+
     /** The YAML {@code cond_stage_config} (target and params) of a model of this family. */
     Map<String, Object> condStageConfig(ModelConfig c, Map<String, Object> textModelConfig);
 
@@ -89,8 +97,8 @@ public interface Architecture {
 
     /** Prompts and request inputs to the UNet's conditioning, for this family's text tower. */
     default Conditioner conditioner(TextEncoder text, ModelConfig c, ClipTokenizer tokenizer,
-                                    dev.ldm4j.nn.ComputeDevice device) {
-        return new TextConditioner(text, tokenizer, tokenStyle(), device);
+                                    TextualInversions embeddings, dev.ldm4j.nn.ComputeDevice device) {
+        return new TextConditioner(text, new PromptChunker(tokenizer, tokenStyle(), embeddings), device);
     }
 
     /** The three networks of {@code c} from one source. */

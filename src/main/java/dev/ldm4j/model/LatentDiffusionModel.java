@@ -4,6 +4,7 @@ import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Precision;
 import dev.ldm4j.sampling.NoiseSchedule;
 import dev.ldm4j.sampling.Prediction;
+import dev.ldm4j.text.TextualInversions;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
 import dev.ldm4j.vae.Posterior;
@@ -38,10 +39,12 @@ public final class LatentDiffusionModel implements AutoCloseable {
     private final Object fallbackLock = new Object();
     private LatentDiffusionModel fp32Fallback;
     private volatile boolean closed;
+    private final TextualInversions embeddings;
 
     LatentDiffusionModel(ModelLoader.Options options, String name, ModelConfig config, Networks networks,
-                         TaesdDecoder taesd, NoiseSchedule schedule, Conditioner conditioner, Set<String> unusedKeys,
-                         ModelWeights weights) {
+                         TaesdDecoder taesd, NoiseSchedule schedule, Conditioner conditioner,
+                         TextualInversions embeddings, Set<String> unusedKeys, ModelWeights weights) {
+        this.embeddings = embeddings;
         this.options = options;
         this.name = name;
         this.config = config;
@@ -74,6 +77,11 @@ public final class LatentDiffusionModel implements AutoCloseable {
     public AutoencoderKL vae() {
         checkOpen();
         return networks.vae();
+    }
+
+    /** The textual-inversion embeddings its prompts can use (and those found but skipped). */
+    public TextualInversions embeddings() {
+        return embeddings;
     }
 
     public Conditioner conditioner() {

@@ -13,6 +13,7 @@ import dev.ldm4j.nn.Weights;
 import dev.ldm4j.sampling.NoiseSchedule;
 import dev.ldm4j.text.ClipTokenizer;
 import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.text.TextualInversions;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetModel;
 import dev.ldm4j.vae.AutoencoderKL;
@@ -21,8 +22,10 @@ import dev.ldm4j.vae.TaesdFiles;
 import dev.ldm4j.vae.VaeConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -52,7 +55,7 @@ public final class ModelLoader {
      * {@code patches} change the parameters as they are read (applied in order).
      */
     public record Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision,
-                          ComputeDevice device, List<ParameterPatch> patches) {
+                          ComputeDevice device, List<ParameterPatch> patches, Path embeddings) {
         public Options {
             if (model == null) {
                 throw new IllegalArgumentException("a model file is required");
@@ -61,42 +64,52 @@ public final class ModelLoader {
             patches = patches == null ? List.of() : List.copyOf(patches);
         }
 
+        public Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision,
+                       ComputeDevice device, List<ParameterPatch> patches) {
+            this(model, config, vae, taesd, precision, vaePrecision, device, patches, null);
+        }
+
         public Options(Path model, Path config, Path vae, Path taesd) {
-            this(model, config, vae, taesd, null, null, null, null);
+            this(model, config, vae, taesd, null, null, null, null, null);
         }
 
         public Options(Path model, Path config, Path vae, Path taesd, Precision precision, Precision vaePrecision) {
-            this(model, config, vae, taesd, precision, vaePrecision, null, null);
+            this(model, config, vae, taesd, precision, vaePrecision, null, null, null);
         }
 
         public static Options of(Path model) {
-            return new Options(model, null, null, null, null, null, null, null);
+            return new Options(model, null, null, null, null, null, null, null, null);
         }
 
         public Options withConfig(Path c) {
-            return new Options(model, c, vae, taesd, precision, vaePrecision, device, patches);
+            return new Options(model, c, vae, taesd, precision, vaePrecision, device, patches, embeddings);
         }
 
         public Options withVae(Path v) {
-            return new Options(model, config, v, taesd, precision, vaePrecision, device, patches);
+            return new Options(model, config, v, taesd, precision, vaePrecision, device, patches, embeddings);
         }
 
         public Options withTaesd(Path t) {
-            return new Options(model, config, vae, t, precision, vaePrecision, device, patches);
+            return new Options(model, config, vae, t, precision, vaePrecision, device, patches, embeddings);
         }
 
         public Options withPrecision(Precision p, Precision vaeP) {
-            return new Options(model, config, vae, taesd, p, vaeP, device, patches);
+            return new Options(model, config, vae, taesd, p, vaeP, device, patches, embeddings);
         }
 
         public Options withDevice(ComputeDevice d) {
-            return new Options(model, config, vae, taesd, precision, vaePrecision, d, patches);
+            return new Options(model, config, vae, taesd, precision, vaePrecision, d, patches, embeddings);
         }
 
         public Options withPatch(ParameterPatch p) {
             List<ParameterPatch> all = new ArrayList<>(patches);
             all.add(p);
-            return new Options(model, config, vae, taesd, precision, vaePrecision, device, all);
+            return new Options(model, config, vae, taesd, precision, vaePrecision, device, all, embeddings);
+        }
+
+        /** Textual-inversion embeddings from the files under {@code dir} (null: none). */
+        public Options withEmbeddings(Path dir) {
+            return new Options(model, config, vae, taesd, precision, vaePrecision, device, patches, dir);
         }
     }
 
@@ -143,7 +156,10 @@ public final class ModelLoader {
                     : Precision.auto(Architecture.paramCount(f, Architecture.UNET), device);
             CheckpointSource file = new CheckpointSource(f, precision.scalarType(), device);
             CheckpointSource vaeFile = new CheckpointSource(f, o.vaePrecision().scalarType(), device);
-            ParameterSource src = patched(file, config, o);
+            Map<String, String> towers = arch.tokenEmbeddings(config);
+            TextualInversions embeddings = o.embeddings() == null ? TextualInversions.NONE
+                    : TextualInversions.load(o.embeddings(), joined(tokenizer), towerWidths(f, towers));
+            ParameterSource src = TextualInversionPatch.of(embeddings, towers).apply(patched(file, config, o), config);
             ParameterSource vaeSrc = patched(vaeFile, config, o);
             TextEncoder text;
             UNetModel unet;
@@ -179,13 +195,24 @@ public final class ModelLoader {
                 LOG.warn("{} keys of {} were not used (e.g. {})", unused.size(), o.model().getFileName(),
                         unused.iterator().next());
             }
-            Conditioner conditioner = arch.conditioner(text, config, joined(tokenizer), device);
+            Conditioner conditioner = arch.conditioner(text, config, joined(tokenizer), embeddings, device);
             return new LatentDiffusionModel(o.withPrecision(precision, o.vaePrecision()).withDevice(device), name,
-                    config, new Networks(text, unet, vae), taesd, schedule, conditioner, unused, weights);
+                    config, new Networks(text, unet, vae), taesd, schedule, conditioner, embeddings, unused, weights);
         } catch (RuntimeException | Error e) {
             weights.free();
             throw e;
         }
+    }
+
+    /** Each tower's width, from its token-embedding table in the file; a tower the file lacks is left out. */
+    private static Map<String, Integer> towerWidths(SafetensorsFile f, Map<String, String> towers) {
+        Map<String, Integer> widths = new LinkedHashMap<>();
+        towers.forEach((tower, key) -> {
+            if (f.has(key) && f.info(key).shape().length == 2) {
+                widths.put(tower, (int) f.info(key).shape()[1]);
+            }
+        });
+        return widths;
     }
 
     private static ParameterSource patched(ParameterSource src, ModelConfig c, Options o) {

@@ -7,6 +7,7 @@ import dev.ldm4j.text.ClipTextConfig;
 import dev.ldm4j.text.ClipTextModel;
 import dev.ldm4j.text.ClipTokenizer;
 import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.text.TextualInversion;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.util.LinkedHashMap;
@@ -80,6 +81,11 @@ final class Sd1Architecture extends CompVisArchitecture {
             throw new UnsupportedModelException("text_model_config: " + e.getMessage());
         }
         return new ClipTextModel(Weights.of(src, CLIP), tc);
+    }
+
+    @Override
+    public Map<String, String> tokenEmbeddings(ModelConfig c) {
+        return Map.of(TextualInversion.ONE_TOWER, CLIP + "embeddings.token_embedding.weight");
     }
 
     @Override

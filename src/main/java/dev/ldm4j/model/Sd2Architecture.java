@@ -8,6 +8,7 @@ import dev.ldm4j.text.OpenClipLayer;
 import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.text.OpenClipTextModel;
 import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.text.TextualInversion;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.util.LinkedHashMap;
@@ -84,6 +85,11 @@ final class Sd2Architecture extends CompVisArchitecture {
             throw new UnsupportedModelException("cond_stage_config: " + e.getMessage());
         }
         return new OpenClipTextModel(Weights.of(src, OPENCLIP), tc, layer);
+    }
+
+    @Override
+    public Map<String, String> tokenEmbeddings(ModelConfig c) {
+        return Map.of(TextualInversion.ONE_TOWER, OPENCLIP + "token_embedding.weight");
     }
 
     @Override

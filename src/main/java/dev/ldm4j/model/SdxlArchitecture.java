@@ -13,6 +13,8 @@ import dev.ldm4j.text.OpenClipTextConfig;
 import dev.ldm4j.text.OpenClipTextModel;
 import dev.ldm4j.text.SdxlTextEncoders;
 import dev.ldm4j.text.TextEncoder;
+import dev.ldm4j.text.TextualInversion;
+import dev.ldm4j.text.TextualInversions;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.util.LinkedHashMap;
@@ -178,10 +180,21 @@ final class SdxlArchitecture extends CompVisArchitecture {
     }
 
     @Override
-    public Conditioner conditioner(TextEncoder text, ModelConfig c, ClipTokenizer tokenizer, ComputeDevice device) {
+    public Conditioner conditioner(TextEncoder text, ModelConfig c, ClipTokenizer tokenizer,
+                                   TextualInversions embeddings, ComputeDevice device) {
         // the encoder this architecture assembled: textEncoder above makes nothing else
-        return new SdxlConditioner((SdxlTextEncoders) text, tokenizer, device,
+        return new SdxlConditioner((SdxlTextEncoders) text, tokenizer, embeddings, device,
                 (Integer) c.textModelConfig().get("size_embed_dim"));
+    }
+
+    /** The refiner has OpenCLIP alone, so it takes the clip_g half of SDXL embedding files. */
+    @Override
+    public Map<String, String> tokenEmbeddings(ModelConfig c) {
+        if (isRefiner(c)) {
+            return Map.of(TextualInversion.CLIP_G, REFINER_OPENCLIP + "token_embedding.weight");
+        }
+        return Map.of(TextualInversion.CLIP_L, CLIP + "embeddings.token_embedding.weight",
+                TextualInversion.CLIP_G, OPENCLIP + "token_embedding.weight");
     }
 
     @Override

@@ -5,7 +5,9 @@ import dev.ldm4j.nn.ComputeDevice;
 import dev.ldm4j.nn.Ops;
 import dev.ldm4j.nn.Tensors;
 import dev.ldm4j.text.ClipTokenizer;
+import dev.ldm4j.text.PromptChunker;
 import dev.ldm4j.text.SdxlTextEncoders;
+import dev.ldm4j.text.TextualInversions;
 import dev.ldm4j.text.WeightedPromptEncoder;
 import dev.ldm4j.unet.Conditioning;
 import dev.ldm4j.unet.UNetModel;
@@ -39,12 +41,14 @@ final class SdxlConditioner implements Conditioner {
     static final double AESTHETIC_SCORE = 6.0;
     static final double NEGATIVE_AESTHETIC_SCORE = 2.5;
 
-    SdxlConditioner(SdxlTextEncoders text, ClipTokenizer tokenizer, ComputeDevice device, int sizeDim) {
+    SdxlConditioner(SdxlTextEncoders text, ClipTokenizer tokenizer, TextualInversions embeddings,
+                    ComputeDevice device, int sizeDim) {
         this.refiner = !text.hasClip();
         this.text = text;
         // ids in CLIPTokenizer's convention; the OpenCLIP tower derives its own padding from them
-        this.context = new TextConditioner(text, tokenizer, ClipTokenizer.Style.SD1, device);
-        this.prompts = new WeightedPromptEncoder(tokenizer, ClipTokenizer.Style.SD1);
+        PromptChunker chunker = new PromptChunker(tokenizer, ClipTokenizer.Style.SD1, embeddings);
+        this.context = new TextConditioner(text, chunker, device);
+        this.prompts = new WeightedPromptEncoder(chunker);
         this.device = device;
         this.sizeDim = sizeDim;
     }

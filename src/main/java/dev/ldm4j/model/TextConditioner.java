@@ -2,7 +2,7 @@ package dev.ldm4j.model;
 
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.nn.ComputeDevice;
-import dev.ldm4j.text.ClipTokenizer;
+import dev.ldm4j.text.PromptChunker;
 import dev.ldm4j.text.TextEncoder;
 import dev.ldm4j.text.WeightedPromptEncoder;
 import dev.ldm4j.unet.Conditioning;
@@ -22,9 +22,9 @@ final class TextConditioner implements Conditioner {
     private final WeightedPromptEncoder prompts;
     private final ComputeDevice device;
 
-    TextConditioner(TextEncoder text, ClipTokenizer tokenizer, ClipTokenizer.Style style, ComputeDevice device) {
+    TextConditioner(TextEncoder text, PromptChunker chunker, ComputeDevice device) {
         this.text = text;
-        this.prompts = new WeightedPromptEncoder(tokenizer, style);
+        this.prompts = new WeightedPromptEncoder(chunker);
         this.device = device;
     }
 

@@ -8,11 +8,13 @@ import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageFileException;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.ModelFileException;
+import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.LoraTags;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Scheduler;
+import dev.ldm4j.text.TextualInversion;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -102,10 +104,10 @@ final class A1111Api {
         });
         app.get("/sdapi/v1/loras", ctx -> send(ctx, loras.list()));
         app.post("/sdapi/v1/refresh-loras", ctx -> send(ctx, null));
-        // ldm4j takes no separate VAE per request, embeddings or image upscalers yet: empty lists, so that
-        // clients that ask at start work
+        // ldm4j takes no separate VAE per request or image upscalers yet: empty lists, so that clients that ask
+        // at start work
         app.get("/sdapi/v1/sd-vae", ctx -> send(ctx, List.of()));
-        app.get("/sdapi/v1/embeddings", ctx -> send(ctx, new Bodies.Embeddings(Map.of(), Map.of())));
+        app.get("/sdapi/v1/embeddings", ctx -> send(ctx, embeddings(served.model())));
         app.get("/sdapi/v1/upscalers", ctx -> send(ctx, List.of(
                 new Bodies.UpscalerItem("None", null, null, null, 4),
                 new Bodies.UpscalerItem("Lanczos", null, null, null, 4),
@@ -146,6 +148,20 @@ final class A1111Api {
             request.iterations().forEach(generator::validate);
             return new ImageJob(generator, progress, json).run(task, request);
         }));
+    }
+
+    /** The served model's textual-inversion embeddings (none while a switch is loading one). */
+    private static Bodies.Embeddings embeddings(LatentDiffusionModel model) {
+        Map<String, Bodies.EmbeddingItem> loaded = new LinkedHashMap<>();
+        Map<String, Bodies.EmbeddingItem> skipped = new LinkedHashMap<>();
+        if (model != null) {
+            for (TextualInversion e : model.embeddings().loaded()) {
+                loaded.put(e.name(), new Bodies.EmbeddingItem(null, null, null, e.shape(), e.vectors()));
+            }
+            model.embeddings().skipped().keySet().forEach(name ->
+                    skipped.put(name, new Bodies.EmbeddingItem(null, null, null, null, null)));
+        }
+        return new Bodies.Embeddings(loaded, skipped);
     }
 
     /** Every checkpoint the server can switch to; the served one with its hash (computed once). */

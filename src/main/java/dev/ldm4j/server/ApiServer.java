@@ -35,9 +35,14 @@ public final class ApiServer implements AutoCloseable {
      * @param maxBodyMb   larger request bodies answer 413
      */
     public record Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
-                           Path loraDir, String apiAuth, int maxBodyMb) {
+                           Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir) {
+        public Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
+                        Path loraDir, String apiAuth, int maxBodyMb) {
+            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, null);
+        }
+
         public Settings(String host, int port, int maxQueue, Path model, Path config) {
-            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB);
+            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB, null);
         }
     }
 
@@ -60,11 +65,12 @@ public final class ApiServer implements AutoCloseable {
     public static ApiServer load(Settings s) {
         Path first = s.model() != null ? s.model() : firstOf(s.modelsDir());
         LatentDiffusionModel model = ModelLoader.load(new ModelLoader.Options(first,
-                s.model() != null ? s.config() : ModelConfig.configFor(first, null), null, null));
+                s.model() != null ? s.config() : ModelConfig.configFor(first, null), null, null)
+                .withEmbeddings(s.embeddingsDir()));
         try {
             return start(model, new Settings(s.host(), s.port(), s.maxQueue(), first,
-                    s.model() != null ? s.config() : null, s.modelsDir(), s.loraDir(), s.apiAuth(), s.maxBodyMb()),
-                    true);
+                    s.model() != null ? s.config() : null, s.modelsDir(), s.loraDir(), s.apiAuth(), s.maxBodyMb(),
+                    s.embeddingsDir()), true);
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -29,7 +29,11 @@ final class Bodies {
 
     record LatentUpscaleMode(String name) {}
 
-    record Embeddings(Map<String, Object> loaded, Map<String, Object> skipped) {}
+    record Embeddings(Map<String, EmbeddingItem> loaded, Map<String, EmbeddingItem> skipped) {}
+
+    /** One embedding as A1111 lists it; ldm4j reads no training metadata, so step and checkpoint are null. */
+    record EmbeddingItem(Integer step, String sd_checkpoint, String sd_checkpoint_name, Integer shape,
+                         Integer vectors) {}
 
     record PngInfo(String info, Map<String, String> items, Map<String, String> parameters) {}
 

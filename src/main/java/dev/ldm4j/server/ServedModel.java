@@ -52,7 +52,8 @@ final class ServedModel implements AutoCloseable {
         entry = wanted;
         LoraPatch patch = LoraLibrary.patch(wantedLoras);
         ModelLoader.Options o = new ModelLoader.Options(wanted.file(), wanted.config(), base.vae(), base.taesd(),
-                base.precision(), base.vaePrecision(), base.device(), patch == null ? null : List.of(patch));
+                base.precision(), base.vaePrecision(), base.device(), patch == null ? null : List.of(patch),
+                base.embeddings());
         LOG.info("loading {}{}", wanted.file(), wantedLoras.isEmpty() ? "" : " with LoRAs " + wantedLoras);
         LatentDiffusionModel loaded = ModelLoader.load(o);
         try {

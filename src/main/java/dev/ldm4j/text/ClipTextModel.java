@@ -6,6 +6,7 @@ import dev.ldm4j.nn.Weights;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -122,12 +123,13 @@ public final class ClipTextModel implements TextEncoder {
     /**
      * The row of {@code states} [B, N, C] at each batch element's largest token id, [B, C]. End-of-text has
      * the largest id in CLIP's vocabulary and argmax returns the first maximum, so this is the first EOS
-     * even when padding repeats it.
+     * even when padding repeats it. Ids past the vocabulary (textual-inversion vectors) are not candidates.
      */
     static Tensor pooled(Tensor states, Tensor ids) {
         long b = states.size(0);
         long c = states.size(2);
-        Tensor index = ids.argmax(new LongOptional(1), false).view(b, 1, 1).expand(b, 1, c);
+        Tensor vocabIds = ids.masked_fill(ids.gt(new Scalar(ClipTokenizer.END_OF_TEXT)), new Scalar(0));
+        Tensor index = vocabIds.argmax(new LongOptional(1), false).view(b, 1, 1).expand(b, 1, c);
         return states.gather(1, index).view(b, c);
     }
 

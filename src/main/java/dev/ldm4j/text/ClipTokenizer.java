@@ -80,6 +80,11 @@ public final class ClipTokenizer {
         return new ClipTokenizer(vocab);
     }
 
+    /** Number of token ids the vocabulary has (49408): ids from here on are free for embeddings. */
+    public int vocabSize() {
+        return vocab.size();
+    }
+
     /** BPE ids of the prompt without start, end or padding, as openai CLIP's {@code SimpleTokenizer.encode}. */
     public int[] encode(String text) {
         return encode(text, Style.SD1);

@@ -14,6 +14,10 @@ import java.util.Objects;
  * tokens after the chunk's last comma move on to the next chunk if that comma is at most {@code commaBacktrack}
  * tokens back (so a comma-separated phrase is not cut in two); an empty prompt gives one chunk of padding. For SD2
  * (OpenCLIP) the positions after the first end token then become the pad id 0, as the reference feeds them.
+ *
+ * <p>A textual-inversion word ({@link TextualInversions}) becomes its vectors' ids, with the piece's weight; when
+ * they do not fit in what is left of the chunk, the chunk is closed first and they start the next one
+ * (AUTOMATIC1111's tokenize_line).
  */
 public final class PromptChunker {
     /** Prompt tokens per chunk: the 77 positions less the start and end tokens. */
@@ -25,16 +29,27 @@ public final class PromptChunker {
     private final ClipTokenizer.Style style;
     private final int commaBacktrack;
     private final int commaId;
+    private final TextualInversions embeddings;
 
     public PromptChunker(ClipTokenizer tokenizer, ClipTokenizer.Style style) {
-        this(tokenizer, style, DEFAULT_COMMA_BACKTRACK);
+        this(tokenizer, style, TextualInversions.NONE);
+    }
+
+    public PromptChunker(ClipTokenizer tokenizer, ClipTokenizer.Style style, TextualInversions embeddings) {
+        this(tokenizer, style, DEFAULT_COMMA_BACKTRACK, embeddings);
     }
 
     /** @param commaBacktrack how far back a comma may be to move the words after it on; 0 turns that off */
     public PromptChunker(ClipTokenizer tokenizer, ClipTokenizer.Style style, int commaBacktrack) {
+        this(tokenizer, style, commaBacktrack, TextualInversions.NONE);
+    }
+
+    public PromptChunker(ClipTokenizer tokenizer, ClipTokenizer.Style style, int commaBacktrack,
+                         TextualInversions embeddings) {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.style = Objects.requireNonNull(style, "style");
         this.commaBacktrack = commaBacktrack;
+        this.embeddings = Objects.requireNonNull(embeddings, "embeddings");
         int[] comma = tokenizer.encode(",", style);
         if (comma.length != 1) {
             throw new IllegalStateException("the vocabulary has no single token for ','");
@@ -60,8 +75,23 @@ public final class PromptChunker {
                 continue;
             }
             float weight = (float) segment.weight();
-            for (int id : tokenizer.encode(segment.text(), style)) {
-                packer.add(id, weight);
+            int[] ids = tokenizer.encode(segment.text(), style);
+            for (int position = 0; position < ids.length; ) {
+                packer.makeRoom(ids[position]);
+                TextualInversions.Match word = embeddings.isEmpty() ? null : embeddings.match(ids, position);
+                if (word == null) {
+                    packer.append(ids[position], weight);
+                    position++;
+                    continue;
+                }
+                int n = word.embedding().vectors();
+                if (packer.tokens.size() + n > CHUNK_TOKENS) {
+                    packer.close(false);
+                }
+                for (int k = 0; k < n; k++) {
+                    packer.append(word.firstId() + k, weight);
+                }
+                position += word.tokens();
             }
         }
         if (!packer.tokens.isEmpty() || packer.chunks.isEmpty()) {
@@ -78,7 +108,11 @@ public final class PromptChunker {
         int lastComma = -1;
         int tokenCount;
 
-        void add(int id, float weight) {
+        /**
+         * Before the token {@code id} is placed: a comma is remembered; a full chunk moves the words after a
+         * near comma on, or is closed.
+         */
+        void makeRoom(int id) {
             if (id == commaId) {
                 lastComma = tokens.size();
             } else if (commaBacktrack != 0 && tokens.size() == CHUNK_TOKENS && lastComma != -1
@@ -95,6 +129,9 @@ public final class PromptChunker {
             if (tokens.size() == CHUNK_TOKENS) {
                 close(false);
             }
+        }
+
+        void append(int id, float weight) {
             tokens.add(id);
             weights.add(weight);
         }

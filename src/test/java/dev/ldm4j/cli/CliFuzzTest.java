@@ -66,6 +66,8 @@ class CliFuzzTest {
                 Map.entry("--vae-encoding", NAMES), Map.entry("--img2img-noising", NAMES),
                 Map.entry("--lora-model-dir", List.of(Fixtures.path("lora").toString(), Fixtures.path("sd1-tiny").toString(),
                         "/", "/dev/null", dir.resolve("missing").toString(), "", fifo.toString())),
+                Map.entry("--embd-dir", List.of(Fixtures.path("lora").toString(), "/dev/null",
+                        dir.resolve("missing").toString(), "", fifo.toString())),
                 Map.entry("--refiner", inputs), Map.entry("--refiner-switch", DOUBLES), Map.entry("--noise-level", INTS),
                 Map.entry("--original-size", SIZES), Map.entry("--crop", SIZES), Map.entry("--target-size", SIZES),
                 Map.entry("-o", outputs));
