@@ -43,6 +43,11 @@ final class ServeCommand implements Runnable {
             description = "Textual-inversion embeddings a prompt can name (.pt, .bin, .safetensors); none when not given.")
     Path embdDir;
 
+    @Option(names = "--preview-taesd", paramLabel = "FILE",
+            description = "A TAESD decoder for progress previews (current_image, the job event stream); without it "
+                    + "previews are AUTOMATIC1111's cheap approximation at latent size.")
+    Path previewTaesd;
+
     @Option(names = "--api-auth", paramLabel = "USER:PASS[,USER:PASS]",
             description = "HTTP basic credentials every /sdapi route requires (401 without), as AUTOMATIC1111's.")
     String apiAuth;
@@ -72,7 +77,7 @@ final class ServeCommand implements Runnable {
         Threads.apply(threads);
         CountDownLatch stopped = new CountDownLatch(1);
         ApiServer.Settings settings = new ApiServer.Settings(host, port, maxQueue, file, config, modelsDir,
-                loraModelDir, apiAuth, maxBodyMb, embdDir);
+                loraModelDir, apiAuth, maxBodyMb, embdDir, previewTaesd);
         // the server owns its models: a switch frees the old one
         ApiServer server = ApiServer.load(settings);
         // Ctrl-C: stop taking requests and let the running step end before the model is freed

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,9 @@ final class A1111Api {
     private static final List<String> LATENT_UPSCALE_MODES = List.of("Latent", "Latent (antialiased)",
             "Latent (bicubic)", "Latent (bicubic antialiased)", "Latent (nearest)", "Latent (nearest-exact)");
 
+    /** Set on a request whose error was answered here, so the 404 page does not replace the answer. */
+    private static final String ANSWERED = "ldm4j.answered";
+
     private final ObjectMapper json;
     private final GenerationQueue queue;
     private final JobProgress progress = new JobProgress();
@@ -54,10 +58,12 @@ final class A1111Api {
     private final ServerOptions options;
     private final Map<String, Object> flags;
     private final BasicAuth auth;
+    private final Previews previews;
 
     /** @param auth the accepted credentials, or null when every client is let in */
     A1111Api(ObjectMapper json, GenerationQueue queue, ServedModel served, ModelCatalog catalog, LoraLibrary loras,
-             Map<String, Object> flags, BasicAuth auth) {
+             Map<String, Object> flags, BasicAuth auth, Previews previews) {
+        this.previews = previews;
         this.json = json;
         this.queue = queue;
         this.served = served;
@@ -71,10 +77,12 @@ final class A1111Api {
     void register(Javalin app) {
         if (auth != null) {
             app.before("/sdapi/*", ctx -> auth.check(ctx.header("Authorization")));
+            app.before("/ldm4j/*", ctx -> auth.check(ctx.header("Authorization")));
         }
+        new JobApi(this, queue, progress, json).register(app);
         app.post("/sdapi/v1/txt2img", ctx -> generate(ctx, "txt2img"));
         app.post("/sdapi/v1/img2img", ctx -> generate(ctx, "img2img"));
-        app.get("/sdapi/v1/progress", ctx -> send(ctx, progress()));
+        app.get("/sdapi/v1/progress", ctx -> send(ctx, progress(!skipCurrentImage(ctx))));
         app.post("/sdapi/v1/interrupt", ctx -> send(ctx, interrupt()));
         // skipping one image of a batch is not possible inside one sampler run: it stops the job as interrupt does
         app.post("/sdapi/v1/skip", ctx -> send(ctx, interrupt()));
@@ -118,11 +126,22 @@ final class A1111Api {
         app.get("/sdapi/v1/cmd-flags", ctx -> send(ctx, flags));
         app.exception(Exception.class, this::failed);
         // FastAPI's answer for an unknown path, which A1111's clients know
-        app.error(404, ctx -> send(ctx, Map.of("detail", "Not Found")));
+        app.error(404, ctx -> {
+            if (ctx.attribute(ANSWERED) == null) {
+                send(ctx, Map.of("detail", "Not Found"));
+            }
+        });
     }
 
     private void generate(Context ctx, String task) throws InterruptedException, JsonProcessingException {
-        JsonNode received = body(ctx);
+        send(ctx, queue.run(prepare(task, task, body(ctx))));
+    }
+
+    /**
+     * The work of one txt2img or img2img request, for the worker; what can be checked before the queue (the
+     * body's shape, the model and LoRA names) is checked now. {@code job} names it in the progress state.
+     */
+    Callable<Bodies.Images> prepare(String task, String job, JsonNode received) {
         if (!received.isObject()) {
             throw new BadRequestException("the request body must be a JSON object");
         }
@@ -134,7 +153,7 @@ final class A1111Api {
         List<LoraLibrary.Use> uses = loras.resolve(tags.loras());
         ObjectNode body = ((ObjectNode) received).deepCopy().put("prompt", tags.prompt());
         int clipSkip = options.clipSkip();
-        send(ctx, queue.run(() -> {
+        return () -> {
             served.ensure(wanted == null ? served.entry() : wanted, uses);
             Generator generator = new Generator(served.model());
             ModelEntry entry = served.entry();
@@ -146,8 +165,8 @@ final class A1111Api {
                     : A1111Request.img2img(body, d);
             A1111Request request = new A1111Request(parsed.iterations(), received);
             request.iterations().forEach(generator::validate);
-            return new ImageJob(generator, progress, json).run(task, request);
-        }));
+            return new ImageJob(generator, progress, previews, json).run(job, request);
+        };
     }
 
     /** The served model's textual-inversion embeddings (none while a switch is loading one). */
@@ -170,7 +189,17 @@ final class A1111Api {
         return catalog.entries().stream().map(ModelEntry::item).toList();
     }
 
-    private Bodies.Progress progress() {
+    /** A1111's query parameter, in its snake_case or camelCase spelling. */
+    private static boolean skipCurrentImage(Context ctx) {
+        String v = ctx.queryParam("skip_current_image");
+        if (v == null) {
+            v = ctx.queryParam("skipCurrentImage");
+        }
+        return v != null && (v.equalsIgnoreCase("true") || v.equals("1"));
+    }
+
+    private Bodies.Progress progress(boolean withImage) {
+        JobProgress.Preview preview = withImage ? progress.preview() : null;
         JobProgress.Snapshot s = progress.snapshot();
         double fraction = s.fraction();
         double elapsed = s.running() ? (System.nanoTime() - s.startedNanos()) / 1e9 : 0;
@@ -184,7 +213,8 @@ final class A1111Api {
         state.put("job_no", s.iteration());
         state.put("sampling_step", s.step());
         state.put("sampling_steps", s.steps());
-        return new Bodies.Progress(fraction, fraction > 0 ? elapsed / fraction - elapsed : 0, state, null,
+        String image = preview == null ? null : Base64Images.png(preview.image());
+        return new Bodies.Progress(fraction, fraction > 0 ? elapsed / fraction - elapsed : 0, state, image,
                 s.running() ? "Sampling step " + s.step() + "/" + s.steps() : null);
     }
 
@@ -222,7 +252,7 @@ final class A1111Api {
         return new Bodies.PngInfo(info == null ? "" : info, text, InfoText.parse(info));
     }
 
-    private JsonNode body(Context ctx) {
+    JsonNode body(Context ctx) {
         try {
             return json.readTree(ctx.body());
         } catch (JsonProcessingException e) {
@@ -230,39 +260,51 @@ final class A1111Api {
         }
     }
 
-    private void send(Context ctx, Object body) throws JsonProcessingException {
+    void send(Context ctx, Object body) throws JsonProcessingException {
         ctx.contentType("application/json").result(json.writeValueAsString(body));
     }
 
-    private void failed(Exception e, Context ctx) {
+    /** How an exception is answered: its HTTP status and body. */
+    record Failure(int status, Object body) {}
+
+    /** The status and body of {@code e}: 422 for a bad request, 503 for a full queue, 500 for a bug. */
+    static Failure failure(Exception e) {
         int status;
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        Object body = null;
         if (e instanceof BasicAuth.Unauthorized) {
-            status = 401;
-            ctx.header("WWW-Authenticate", "Basic");
-            body = Map.of("detail", message); // FastAPI's HTTPBasic answer, which A1111's clients know
+            // FastAPI's HTTPBasic answer, which A1111's clients know
+            return new Failure(401, Map.of("detail", message));
         } else if (e instanceof HttpResponseException h) {
-            // Javalin's own: 413 for a body over --max-body-mb
+            // Javalin's own: 413 for a body over --max-body-mb, 404 for an unknown job
             status = h.getStatus();
         } else if (e instanceof GenerationQueue.Full) {
             status = 503;
-            ctx.header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+        } else if (e instanceof JobApi.NotFound) {
+            status = 404;
         } else if (e instanceof BadRequestException || e instanceof ModelFileException
                 || e instanceof ImageFileException) {
             status = 422;
         } else {
             status = 500;
+        }
+        return new Failure(status, new Bodies.Error(status == 422 ? "ValidationError" : e.getClass().getSimpleName(),
+                message, "", message));
+    }
+
+    private void failed(Exception e, Context ctx) {
+        Failure f = failure(e);
+        ctx.attribute(ANSWERED, true);
+        if (e instanceof BasicAuth.Unauthorized) {
+            ctx.header("WWW-Authenticate", "Basic");
+        } else if (e instanceof GenerationQueue.Full) {
+            ctx.header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+        } else if (f.status() == 500) {
             LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
         }
-        if (body == null) {
-            body = new Bodies.Error(status == 422 ? "ValidationError" : e.getClass().getSimpleName(), message, "",
-                    message);
-        }
         try {
-            send(ctx.status(status), body);
+            send(ctx.status(f.status()), f.body());
         } catch (JsonProcessingException impossible) {
-            ctx.status(500).result(message);
+            ctx.status(500).result(String.valueOf(e.getMessage()));
         }
     }
 }

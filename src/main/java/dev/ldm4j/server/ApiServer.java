@@ -6,6 +6,7 @@ import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.vae.TaesdFiles;
 import io.javalin.Javalin;
 import io.javalin.util.JavalinBindException;
 import java.nio.file.Files;
@@ -35,14 +36,14 @@ public final class ApiServer implements AutoCloseable {
      * @param maxBodyMb   larger request bodies answer 413
      */
     public record Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
-                           Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir) {
+                           Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir, Path previewTaesd) {
         public Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
                         Path loraDir, String apiAuth, int maxBodyMb) {
-            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, null);
+            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, null, null);
         }
 
         public Settings(String host, int port, int maxQueue, Path model, Path config) {
-            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB, null);
+            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB, null, null);
         }
     }
 
@@ -70,7 +71,7 @@ public final class ApiServer implements AutoCloseable {
         try {
             return start(model, new Settings(s.host(), s.port(), s.maxQueue(), first,
                     s.model() != null ? s.config() : null, s.modelsDir(), s.loraDir(), s.apiAuth(), s.maxBodyMb(),
-                    s.embeddingsDir()), true);
+                    s.embeddingsDir(), s.previewTaesd()), true);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -122,7 +123,10 @@ public final class ApiServer implements AutoCloseable {
         flags.put("api_auth", auth == null ? null : "<set>");
         GenerationQueue queue = new GenerationQueue(s.maxQueue());
         ServedModel served = new ServedModel(model, entry, owned);
-        A1111Api api = new A1111Api(json, queue, served, catalog, new LoraLibrary(s.loraDir()), flags, auth);
+        // the preview decoder lives as long as the server: a few MB, read once
+        Previews previews = new Previews(s.previewTaesd() == null ? null : TaesdFiles.decoder(s.previewTaesd()));
+        A1111Api api = new A1111Api(json, queue, served, catalog, new LoraLibrary(s.loraDir()), flags, auth,
+                previews);
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = (long) s.maxBodyMb() << 20;

@@ -53,6 +53,11 @@ final class Base64Images {
         }
     }
 
+    /** A PNG without text chunks (a preview), base64-encoded without a prefix. */
+    static String png(RgbImage image) {
+        return Base64.getEncoder().encodeToString(Images.encodePng(image, Map.of()));
+    }
+
     /** A PNG carrying AUTOMATIC1111's parameters text, base64-encoded without a prefix (as A1111 answers). */
     static String png(RgbImage image, String parameters) {
         return Base64.getEncoder().encodeToString(Images.encodePng(image, Map.of(Images.PARAMETERS, parameters)));

@@ -38,14 +38,23 @@ final class GenerationQueue implements AutoCloseable {
         });
     }
 
-    /** Runs {@code job} on the worker and waits for it; its exception is rethrown as it was thrown. */
-    <T> T run(Callable<T> job) throws InterruptedException {
-        Future<T> future;
+    /** Queues {@code job} for the worker; {@link Full} when the queue is. */
+    <T> Future<T> submit(Callable<T> job) {
         try {
-            future = executor.submit(job);
+            return executor.submit(job);
         } catch (RejectedExecutionException e) {
             throw new Full(capacity);
         }
+    }
+
+    /** Takes a job that has not started out of the queue; false when it has started (or ended). */
+    boolean withdraw(Future<?> job) {
+        return job instanceof Runnable r && executor.remove(r) && job.cancel(false);
+    }
+
+    /** Runs {@code job} on the worker and waits for it; its exception is rethrown as it was thrown. */
+    <T> T run(Callable<T> job) throws InterruptedException {
+        Future<T> future = submit(job);
         try {
             return future.get();
         } catch (ExecutionException e) {

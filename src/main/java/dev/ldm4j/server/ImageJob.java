@@ -25,14 +25,17 @@ import java.util.List;
 final class ImageJob {
     private final Generator generator;
     private final JobProgress progress;
+    private final Previews previews;
     private final ObjectMapper json;
 
-    ImageJob(Generator generator, JobProgress progress, ObjectMapper json) {
+    ImageJob(Generator generator, JobProgress progress, Previews previews, ObjectMapper json) {
         this.generator = generator;
         this.progress = progress;
+        this.previews = previews;
         this.json = json;
     }
 
+    /** @param task the job's name in the progress state */
     Bodies.Images run(String task, A1111Request request) {
         List<String> images = new ArrayList<>();
         List<String> infotexts = new ArrayList<>();
@@ -43,7 +46,8 @@ final class ImageJob {
             for (int i = 0; i < request.iterations().size() && !interrupted; i++) {
                 GenerationRequest r = request.iterations().get(i);
                 progress.iteration(i, generator.plannedSteps(r));
-                try (GenerationResult result = generator.generate(r, progress.listener())) {
+                try (GenerationResult result = generator.generate(r,
+                        progress.listener(denoised -> previews.of(denoised, generator.model())))) {
                     String text = Parameters.a1111(r, generator.model().name());
                     for (RgbImage image : ImageTensors.toRgb8(result.images())) {
                         images.add(Base64Images.png(image, text));

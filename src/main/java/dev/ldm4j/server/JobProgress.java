@@ -1,13 +1,18 @@
 package dev.ldm4j.server;
 
+import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.sampling.Step;
 import dev.ldm4j.sampling.StepListener;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * The progress of the job the worker runs, as {@code /sdapi/v1/progress} reports it, and the way
  * {@code /sdapi/v1/interrupt} stops it: the listener throws {@link Interrupted} at the start of the next step,
  * which unwinds the generator's scopes (native memory is freed by them, not left to the GC).
+ *
+ * <p>A preview of the step's clean-latent prediction is made only while someone asks for one (a progress
+ * answer with the current image, an event stream), so an unwatched job pays nothing for it.
  */
 final class JobProgress {
     /** Thrown inside a sampler run to end it; the worker turns it into an answer. */
@@ -29,7 +34,15 @@ final class JobProgress {
         }
     }
 
+    /** A preview and the step it shows (1-based). */
+    record Preview(RgbImage image, int step) {}
+
+    /** How long after the last request for one previews are still made. */
+    private static final long PREVIEW_INTEREST_NANOS = 5_000_000_000L;
+
     private Snapshot state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
+    private Preview preview;
+    private long previewWantedAt = Long.MIN_VALUE;
 
     synchronized Snapshot snapshot() {
         return state;
@@ -37,6 +50,7 @@ final class JobProgress {
 
     synchronized void start(String job, int iterations) {
         state = new Snapshot(true, job, 0, iterations, 0, 0, false, System.nanoTime());
+        preview = null;
     }
 
     synchronized void iteration(int index, int steps) {
@@ -51,6 +65,23 @@ final class JobProgress {
 
     synchronized void finish() {
         state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
+        preview = null;
+    }
+
+    /** The latest preview of the running job, or null; also asks for previews of the next steps. */
+    synchronized Preview preview() {
+        previewWantedAt = System.nanoTime();
+        return state.running() ? preview : null;
+    }
+
+    private synchronized boolean previewWanted() {
+        return System.nanoTime() - previewWantedAt < PREVIEW_INTEREST_NANOS;
+    }
+
+    private synchronized void preview(RgbImage image, int step) {
+        if (state.running() && image != null) {
+            preview = new Preview(image, step);
+        }
     }
 
     /** Asks the running job, if any, to stop at its next step; false when none runs. */
@@ -63,12 +94,22 @@ final class JobProgress {
         return true;
     }
 
+    /** Stops the running job only if it is {@code job}: a cancel never hits the job that came after. */
+    synchronized boolean interrupt(String job) {
+        return state.running() && state.job().equals(job) && interrupt();
+    }
+
     synchronized boolean interrupted() {
         return state.running() && state.interrupted();
     }
 
-    /** The listener of one sampler run of the current job. */
+    /** The listener of one sampler run of the current job, without previews. */
     StepListener listener() {
+        return listener(denoised -> null);
+    }
+
+    /** The listener of one sampler run of the current job; {@code previews} draws a step's prediction. */
+    StepListener listener(Function<Tensor, RgbImage> previews) {
         return new StepListener() {
             @Override
             public Tensor beforeStep(int index, Tensor latent) {
@@ -81,6 +122,9 @@ final class JobProgress {
             @Override
             public void afterStep(Step s) {
                 step(s.index() + 1, s.count());
+                if (s.denoised() != null && previewWanted()) {
+                    preview(previews.apply(s.denoised()), s.index() + 1);
+                }
             }
         };
     }

@@ -39,7 +39,7 @@ class ServeEmbeddingsTest {
         Path embd = Path.of(ServeEmbeddingsTest.class.getResource("/dev/ldm4j/text/ti/sd1").toURI());
         try (ApiServer server = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, 4,
                 Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml"), null, null, null,
-                ApiServer.DEFAULT_MAX_BODY_MB, embd))) {
+                ApiServer.DEFAULT_MAX_BODY_MB, embd, null))) {
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
                     + "/sdapi/v1/embeddings")).GET().build(), HttpResponse.BodyHandlers.ofString());
             JsonNode list = new ObjectMapper().readTree(r.body());
