@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,15 +135,29 @@ final class A1111Api {
         });
     }
 
+    /** Runs the request; a client that goes away meanwhile takes its job out of the queue, or stops it. */
     private void generate(Context ctx, String task) throws InterruptedException, JsonProcessingException {
-        send(ctx, queue.run(prepare(task, task, body(ctx))));
+        Object owner = new Object();
+        Future<Bodies.Images> job = queue.submit(prepare(task, owner, body(ctx)));
+        Bodies.Images answer;
+        try (DisconnectWatch watch = DisconnectWatch.start(ctx, () -> {
+            if (!queue.withdraw(job)) {
+                progress.interrupt(owner);
+            }
+            LOG.info("{}: the client went away; its job is cancelled", task);
+        })) {
+            answer = GenerationQueue.await(job);
+        } catch (CancellationException gone) {
+            return; // withdrawn from the queue for a client that left: there is no one to answer
+        }
+        send(ctx, answer);
     }
 
     /**
      * The work of one txt2img or img2img request, for the worker; what can be checked before the queue (the
-     * body's shape, the model and LoRA names) is checked now. {@code job} names it in the progress state.
+     * body's shape, the model and LoRA names) is checked now. {@code owner} is who may cancel it.
      */
-    Callable<Bodies.Images> prepare(String task, String job, JsonNode received) {
+    Callable<Bodies.Images> prepare(String task, Object owner, JsonNode received) {
         if (!received.isObject()) {
             throw new BadRequestException("the request body must be a JSON object");
         }
@@ -165,7 +181,7 @@ final class A1111Api {
                     : A1111Request.img2img(body, d);
             A1111Request request = new A1111Request(parsed.iterations(), received);
             request.iterations().forEach(generator::validate);
-            return new ImageJob(generator, progress, previews, json).run(job, request);
+            return new ImageJob(generator, progress, previews, json).run(task, owner, request);
         };
     }
 

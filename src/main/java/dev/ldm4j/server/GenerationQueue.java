@@ -54,7 +54,14 @@ final class GenerationQueue implements AutoCloseable {
 
     /** Runs {@code job} on the worker and waits for it; its exception is rethrown as it was thrown. */
     <T> T run(Callable<T> job) throws InterruptedException {
-        Future<T> future = submit(job);
+        return await(submit(job));
+    }
+
+    /**
+     * Waits for a submitted job; its exception is rethrown as it was thrown, and a job withdrawn from the queue
+     * is a {@link java.util.concurrent.CancellationException}.
+     */
+    static <T> T await(Future<T> future) throws InterruptedException {
         try {
             return future.get();
         } catch (ExecutionException e) {

@@ -35,13 +35,16 @@ final class ImageJob {
         this.json = json;
     }
 
-    /** @param task the job's name in the progress state */
-    Bodies.Images run(String task, A1111Request request) {
+    /**
+     * @param task  the job's name in the progress state
+     * @param owner who asked for it, as {@link JobProgress#interrupt(Object)} names it
+     */
+    Bodies.Images run(String task, Object owner, A1111Request request) {
         List<String> images = new ArrayList<>();
         List<String> infotexts = new ArrayList<>();
         List<Long> seeds = new ArrayList<>();
         boolean interrupted = false;
-        progress.start(task, request.iterations().size());
+        progress.start(task, request.iterations().size(), owner);
         try {
             for (int i = 0; i < request.iterations().size() && !interrupted; i++) {
                 GenerationRequest r = request.iterations().get(i);

@@ -114,7 +114,7 @@ final class JobApi {
         ObjectNode request = ((ObjectNode) body).deepCopy();
         request.remove("task");
         Job job = new Job(task);
-        Callable<Bodies.Images> work = api.prepare(task, job.id, request);
+        Callable<Bodies.Images> work = api.prepare(task, job, request);
         synchronized (this) {
             job.future = queue.submit(() -> run(job, work));
             jobs.put(job.id, job);
@@ -165,7 +165,7 @@ final class JobApi {
             }
         }
         // running: it stops at its next step; the worker marks it cancelled
-        progress.interrupt(job.id);
+        progress.interrupt(job);
         return job;
     }
 
@@ -208,7 +208,7 @@ final class JobApi {
         }
         ObjectNode p = v.putObject("progress");
         JobProgress.Snapshot s = progress.snapshot();
-        boolean mine = state == State.RUNNING && s.running() && s.job().equals(job.id);
+        boolean mine = state == State.RUNNING && progress.runs(job);
         p.put("fraction", state == State.DONE ? 1.0 : mine ? s.fraction() : 0.0);
         p.put("iteration", mine ? s.iteration() : 0);
         p.put("iterations", mine ? s.iterations() : 0);
@@ -245,7 +245,7 @@ final class JobApi {
             JobProgress.Preview preview = state == State.RUNNING ? progress.preview() : null;
             List<Object> now = new ArrayList<>(List.of(v.path("state").asText(), v.path("progress").toString()));
             boolean newPreview = preview != null && preview.step() != lastPreview
-                    && progress.snapshot().job().equals(job.id);
+                    && progress.runs(job);
             if (!now.equals(last) || newPreview) {
                 if (newPreview) {
                     v.put("preview", Base64Images.png(preview.image()));

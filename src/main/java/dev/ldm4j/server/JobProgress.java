@@ -42,15 +42,23 @@ final class JobProgress {
 
     private Snapshot state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
     private Preview preview;
+    /** Who started the running job (a request, a queued job): a cancel names it, so it never hits the next one. */
+    private Object owner;
     private long previewWantedAt = Long.MIN_VALUE;
 
     synchronized Snapshot snapshot() {
         return state;
     }
 
-    synchronized void start(String job, int iterations) {
+    synchronized void start(String job, int iterations, Object owner) {
         state = new Snapshot(true, job, 0, iterations, 0, 0, false, System.nanoTime());
         preview = null;
+        this.owner = owner;
+    }
+
+    /** Whether the running job is {@code owner}'s. */
+    synchronized boolean runs(Object owner) {
+        return state.running() && this.owner == owner;
     }
 
     synchronized void iteration(int index, int steps) {
@@ -66,6 +74,7 @@ final class JobProgress {
     synchronized void finish() {
         state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
         preview = null;
+        owner = null;
     }
 
     /** The latest preview of the running job, or null; also asks for previews of the next steps. */
@@ -94,9 +103,9 @@ final class JobProgress {
         return true;
     }
 
-    /** Stops the running job only if it is {@code job}: a cancel never hits the job that came after. */
-    synchronized boolean interrupt(String job) {
-        return state.running() && state.job().equals(job) && interrupt();
+    /** Stops the running job only if it is {@code owner}'s: a cancel never hits the job that came after. */
+    synchronized boolean interrupt(Object owner) {
+        return runs(owner) && interrupt();
     }
 
     synchronized boolean interrupted() {
