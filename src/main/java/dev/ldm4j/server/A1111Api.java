@@ -72,7 +72,8 @@ final class A1111Api {
         }
         app.post("/sdapi/v1/txt2img", ctx -> generate(ctx, "txt2img"));
         app.post("/sdapi/v1/img2img", ctx -> generate(ctx, "img2img"));
-        app.get("/sdapi/v1/progress", ctx -> send(ctx, progress()));
+        app.get("/sdapi/v1/progress", ctx -> send(ctx,
+                progress(!"true".equalsIgnoreCase(ctx.queryParam("skip_current_image")))));
         app.post("/sdapi/v1/interrupt", ctx -> send(ctx, interrupt()));
         // skipping one image of a batch is not possible inside one sampler run: it stops the job as interrupt does
         app.post("/sdapi/v1/skip", ctx -> send(ctx, interrupt()));
@@ -154,8 +155,10 @@ final class A1111Api {
         return catalog.entries().stream().map(ModelEntry::item).toList();
     }
 
-    private Bodies.Progress progress() {
+    /** @param preview whether the client wants current_image (A1111's progress without skip_current_image) */
+    private Bodies.Progress progress(boolean preview) {
         JobProgress.Snapshot s = progress.snapshot();
+        String currentImage = progress.currentImage(preview);
         double fraction = s.fraction();
         double elapsed = s.running() ? (System.nanoTime() - s.startedNanos()) / 1e9 : 0;
         Map<String, Object> state = new LinkedHashMap<>();
@@ -168,7 +171,7 @@ final class A1111Api {
         state.put("job_no", s.iteration());
         state.put("sampling_step", s.step());
         state.put("sampling_steps", s.steps());
-        return new Bodies.Progress(fraction, fraction > 0 ? elapsed / fraction - elapsed : 0, state, null,
+        return new Bodies.Progress(fraction, fraction > 0 ? elapsed / fraction - elapsed : 0, state, currentImage,
                 s.running() ? "Sampling step " + s.step() + "/" + s.steps() : null);
     }
 

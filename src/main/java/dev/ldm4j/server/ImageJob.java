@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.pipeline.GenerationRequest;
@@ -14,7 +15,10 @@ import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Scheduler;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * Runs one txt2img or img2img request on the worker thread: its iterations in order, each image a PNG with the
@@ -43,7 +47,7 @@ final class ImageJob {
             for (int i = 0; i < request.iterations().size() && !interrupted; i++) {
                 GenerationRequest r = request.iterations().get(i);
                 progress.iteration(i, generator.plannedSteps(r));
-                try (GenerationResult result = generator.generate(r, progress.listener())) {
+                try (GenerationResult result = generator.generate(r, progress.listener(this::preview))) {
                     String text = Parameters.a1111(r, generator.model().name());
                     for (RgbImage image : ImageTensors.toRgb8(result.images())) {
                         images.add(Base64Images.png(image, text));
@@ -60,6 +64,13 @@ final class ImageJob {
             progress.finish();
         }
         return new Bodies.Images(images, echo(request.received()), info(request, seeds, infotexts, interrupted));
+    }
+
+    /** The first image of a batch's clean-latent prediction, as the progress answer's current_image. */
+    private String preview(Tensor denoised) {
+        Tensor first = denoised.size(0) > 1 ? denoised.narrow(0, 0, 1) : denoised;
+        RgbImage image = ImageTensors.toRgb8(generator.model().decode(first, false)).get(0);
+        return Base64.getEncoder().encodeToString(Images.encodePng(image, Map.of()));
     }
 
     /** The request as received, without the input images (A1111 leaves them out unless include_init_images). */

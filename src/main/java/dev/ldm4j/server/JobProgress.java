@@ -2,14 +2,26 @@ package dev.ldm4j.server;
 
 import dev.ldm4j.sampling.Step;
 import dev.ldm4j.sampling.StepListener;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The progress of the job the worker runs, as {@code /sdapi/v1/progress} reports it, and the way
  * {@code /sdapi/v1/interrupt} stops it: the listener throws {@link Interrupted} at the start of the next step,
  * which unwinds the generator's scopes (native memory is freed by them, not left to the GC).
+ *
+ * <p>The progress answer's {@code current_image} is a decode of the step's clean-latent prediction, made on the
+ * worker after a step, and only while a client asks for it: a decode can cost more than a step, so previews are
+ * spaced {@link #PREVIEW_SPACING} times the last decode's time apart (and at least {@link #MIN_PREVIEW_NANOS}),
+ * which keeps them under a fifth of the run.
  */
 final class JobProgress {
+    private static final Logger LOG = LoggerFactory.getLogger(JobProgress.class);
+    static final int PREVIEW_SPACING = 4;
+    static final long MIN_PREVIEW_NANOS = 200_000_000L;
+
     /** Thrown inside a sampler run to end it; the worker turns it into an answer. */
     static final class Interrupted extends RuntimeException {
         Interrupted() {
@@ -30,6 +42,10 @@ final class JobProgress {
     }
 
     private Snapshot state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
+    private String currentImage;
+    private boolean previewWanted;
+    private long nextPreviewNanos;
+    private boolean previewFailed;
 
     synchronized Snapshot snapshot() {
         return state;
@@ -37,6 +53,33 @@ final class JobProgress {
 
     synchronized void start(String job, int iterations) {
         state = new Snapshot(true, job, 0, iterations, 0, 0, false, System.nanoTime());
+        currentImage = null;
+        nextPreviewNanos = System.nanoTime();
+        previewFailed = false;
+    }
+
+    /**
+     * The latest preview of the running job (a base64 PNG), or null; {@code wanted} asks the job for the next
+     * ones.
+     */
+    synchronized String currentImage(boolean wanted) {
+        previewWanted |= wanted && state.running();
+        return state.running() ? currentImage : null;
+    }
+
+    private synchronized boolean previewDue() {
+        return previewWanted && !previewFailed && System.nanoTime() - nextPreviewNanos >= 0;
+    }
+
+    private synchronized void previewFailed() {
+        previewFailed = true;
+        previewWanted = false;
+    }
+
+    private synchronized void preview(String png, long tookNanos) {
+        currentImage = png;
+        previewWanted = false;
+        nextPreviewNanos = System.nanoTime() + Math.max(MIN_PREVIEW_NANOS, PREVIEW_SPACING * tookNanos);
     }
 
     synchronized void iteration(int index, int steps) {
@@ -51,6 +94,8 @@ final class JobProgress {
 
     synchronized void finish() {
         state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
+        currentImage = null;
+        previewWanted = false;
     }
 
     /** Asks the running job, if any, to stop at its next step; false when none runs. */
@@ -67,8 +112,12 @@ final class JobProgress {
         return state.running() && state.interrupted();
     }
 
-    /** The listener of one sampler run of the current job. */
-    StepListener listener() {
+    /**
+     * The listener of one sampler run of the current job.
+     *
+     * @param previewer a clean-latent prediction to a base64 PNG (on the worker, inside the step's scope)
+     */
+    StepListener listener(Function<Tensor, String> previewer) {
         return new StepListener() {
             @Override
             public Tensor beforeStep(int index, Tensor latent) {
@@ -81,6 +130,16 @@ final class JobProgress {
             @Override
             public void afterStep(Step s) {
                 step(s.index() + 1, s.count());
+                if (s.denoised() != null && s.index() + 1 < s.count() && previewDue()) {
+                    long t0 = System.nanoTime();
+                    try {
+                        preview(previewer.apply(s.denoised()), System.nanoTime() - t0);
+                    } catch (RuntimeException e) {
+                        // a preview is a courtesy: the image must not fail with it; none more for this job
+                        LOG.warn("no live preview: {}", e.toString());
+                        previewFailed();
+                    }
+                }
             }
         };
     }
