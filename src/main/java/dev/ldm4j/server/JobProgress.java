@@ -60,11 +60,12 @@ final class JobProgress {
 
     /**
      * The latest preview of the running job (a base64 PNG), or null; {@code wanted} asks the job for the next
-     * ones.
+     * one, and without it the answer is null (A1111's skip_current_image).
      */
     synchronized String currentImage(boolean wanted) {
-        previewWanted |= wanted && state.running();
-        return state.running() ? currentImage : null;
+        // asked before the job starts too (a client polls as it posts): at most one preview comes of it
+        previewWanted |= wanted;
+        return wanted && state.running() ? currentImage : null;
     }
 
     private synchronized boolean previewDue() {
@@ -95,7 +96,6 @@ final class JobProgress {
     synchronized void finish() {
         state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
         currentImage = null;
-        previewWanted = false;
     }
 
     /** Asks the running job, if any, to stop at its next step; false when none runs. */
