@@ -28,6 +28,8 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,6 +59,9 @@ class WebPageTest {
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("ldm4j.chromedriver", "/usr/bin/chromedriver"));
     private static final Duration WAIT = Duration.ofSeconds(60);
 
+    /** Held: Selenium's warning that it has no CDP classes for this Chromium (the tests use none) is noise. */
+    private static final Logger SELENIUM_LOG = Logger.getLogger("org.openqa.selenium");
+
     private static LatentDiffusionModel model;
     private static ApiServer server;
     private static WebDriver browser;
@@ -70,6 +75,7 @@ class WebPageTest {
         if (!hasChromium()) {
             return; // each test is skipped with the reason
         }
+        SELENIUM_LOG.setLevel(Level.SEVERE);
         Path weights = Fixtures.path("sd1-tiny/model.safetensors");
         Torch.load();
         model = ModelLoader.load(new ModelLoader.Options(weights, Fixtures.path("sd1-tiny/config.yaml"), null, null));
@@ -166,7 +172,7 @@ class WebPageTest {
     void aGenerationShowsProgressAndAPreviewAndGivesTheCliImageAndText(@TempDir Path dir) throws Exception {
         open();
         // long enough (about a second on the tiny model) for the page's polls to see it running
-        int steps = 150;
+        int steps = 100;
         fill("a lighthouse at dusk", "fog", 64, steps, "6.5", "Euler", "Karras", 1234);
         int before = galleryCount();
         el("generate").click();
@@ -254,6 +260,44 @@ class WebPageTest {
                 assertEquals(v, actual, id + " " + when);
             }
         });
+    }
+
+    @Test
+    void theLoraAndModelPickersDriveTheServer(@TempDir Path dir) throws Exception {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        for (String[] m : new String[][] {{"sd1-tiny", "a"}, {"sd2-tiny", "b"}}) {
+            Files.createSymbolicLink(models.resolve(m[1] + ".safetensors"),
+                    Fixtures.path(m[0] + "/model.safetensors").toRealPath());
+            Files.createSymbolicLink(models.resolve(m[1] + ".yaml"), Fixtures.path(m[0] + "/config.yaml").toRealPath());
+        }
+        try (ApiServer other = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, 4, null, null, models,
+                Fixtures.path("lora"), null, ApiServer.DEFAULT_MAX_BODY_MB))) {
+            browser.get("http://127.0.0.1:" + other.port() + "/");
+            new WebDriverWait(browser, WAIT).until(d -> new Select(el("model")).getOptions().size() == 2
+                    && new Select(el("sampler")).getOptions().size() > 5);
+            assertEquals("a", new Select(el("model")).getFirstSelectedOption().getText(), "the served model");
+
+            fill("a lighthouse", "", 64, 2, "7", "DDIM", "Automatic", 5);
+            new Select(el("lora")).selectByVisibleText("sd1_tiny_lora");
+            el("lora-add").click();
+            assertEquals("a lighthouse <lora:sd1_tiny_lora:1>", value("prompt"));
+            generateAndWait(galleryCount());
+            JsonNode params = JSON.readTree(browser.findElement(By.cssSelector("#gallery figure:first-child img"))
+                    .getDomAttribute("data-params"));
+            assertEquals("a lighthouse <lora:sd1_tiny_lora:1>", params.path("prompt").asText(),
+                    "the gallery keeps the prompt as sent, its tag included");
+
+            new Select(el("model")).selectByVisibleText("b");
+            new WebDriverWait(browser, WAIT).until(d -> el("status").getText().startsWith("Model:")
+                    || !el("error").getText().isEmpty());
+            assertEquals("", el("error").getText());
+            String title = ModelSwitchTest.get(other, "/sdapi/v1/options").path("sd_model_checkpoint").asText();
+            assertTrue(title.startsWith("b.safetensors"), title);
+            type("prompt", "a lighthouse");
+            generateAndWait(galleryCount());
+            String text = Images.decodeText(newestImage(), "page").get(Images.PARAMETERS);
+            assertTrue(text.contains("Model: b,"), text);
+        }
     }
 
     @Test
