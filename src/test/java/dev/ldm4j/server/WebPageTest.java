@@ -215,6 +215,8 @@ class WebPageTest {
         assertEquals(Images.readText(out).get(Images.PARAMETERS), text, "the page's PNG text differs from the CLI's");
         assertTrue(text.contains("Sampler: Euler, Schedule type: Karras, CFG scale: 6.5, Seed: 1234, Size: 64x64"), text);
         assertEquals("Done", el("status").getText());
+        assertEquals(List.of(), js("return performance.getEntriesByType('resource').map(e => e.name)"
+                + ".filter(n => !n.startsWith(location.origin));"), "the page loads nothing from elsewhere");
         assertEquals(1.0, ((Number) js("return document.getElementById('progress').value;")).doubleValue());
     }
 

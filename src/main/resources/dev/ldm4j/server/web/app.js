@@ -118,6 +118,7 @@ $('init-image').addEventListener('change', async e => {
   if (e.target.files[0]) setInitImage(await readFile(e.target.files[0]));
 });
 $('init-clear').addEventListener('click', clearInitImage);
+$('brush').addEventListener('input', () => { $('brush-size').value = $('brush').value; });
 $('mask-clear').addEventListener('click', () => {
   mask.getContext('2d').clearRect(0, 0, mask.width, mask.height);
   maskPainted = false;
