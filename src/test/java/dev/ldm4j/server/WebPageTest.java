@@ -114,9 +114,13 @@ class WebPageTest {
     /** The page freshly loaded, once its lists have come from the API. */
     private static void open() {
         browser.get("http://127.0.0.1:" + server.port() + "/");
-        new WebDriverWait(browser, WAIT).until(d -> new Select(el("sampler")).getOptions().size() > 5
+        waitFor(d -> new Select(el("sampler")).getOptions().size() > 5
                 && new Select(el("scheduler")).getOptions().size() > 5
                 && !new Select(el("model")).getOptions().isEmpty());
+    }
+
+    private static void waitFor(java.util.function.Function<WebDriver, Boolean> condition) {
+        new WebDriverWait(browser, WAIT, Duration.ofMillis(50)).until(condition);
     }
 
     private static WebElement el(String id) {
@@ -163,7 +167,7 @@ class WebPageTest {
 
     private static void generateAndWait(int galleryBefore) {
         el("generate").click();
-        new WebDriverWait(browser, WAIT).until(d -> galleryCount() > galleryBefore
+        waitFor(d -> galleryCount() > galleryBefore
                 || !el("error").getText().isEmpty());
         assertEquals("", el("error").getText(), "the page shows an error");
     }
@@ -242,7 +246,7 @@ class WebPageTest {
                 + "document.getElementById('gallery').dispatchEvent(new DragEvent('drop',"
                 + " {dataTransfer: dt, bubbles: true, cancelable: true}));",
                 Base64.getEncoder().encodeToString(png));
-        new WebDriverWait(browser, WAIT).until(d -> value("prompt").equals("a red fox in snow")
+        waitFor(d -> value("prompt").equals("a red fox in snow")
                 || !el("error").getText().isEmpty());
         assertForm(expected, "after dropping the PNG");
     }
@@ -275,7 +279,7 @@ class WebPageTest {
         try (ApiServer other = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, 4, null, null, models,
                 Fixtures.path("lora"), null, ApiServer.DEFAULT_MAX_BODY_MB))) {
             browser.get("http://127.0.0.1:" + other.port() + "/");
-            new WebDriverWait(browser, WAIT).until(d -> new Select(el("model")).getOptions().size() == 2
+            waitFor(d -> new Select(el("model")).getOptions().size() == 2
                     && new Select(el("sampler")).getOptions().size() > 5);
             assertEquals("a", new Select(el("model")).getFirstSelectedOption().getText(), "the served model");
 
@@ -290,7 +294,7 @@ class WebPageTest {
                     "the gallery keeps the prompt as sent, its tag included");
 
             new Select(el("model")).selectByVisibleText("b");
-            new WebDriverWait(browser, WAIT).until(d -> el("status").getText().startsWith("Model:")
+            waitFor(d -> el("status").getText().startsWith("Model:")
                     || !el("error").getText().isEmpty());
             assertEquals("", el("error").getText());
             String title = ModelSwitchTest.get(other, "/sdapi/v1/options").path("sd_model_checkpoint").asText();
@@ -307,7 +311,7 @@ class WebPageTest {
         open();
         Path photo = Fixtures.path("sd1-tiny/photo_64.png");
         el("init-image").sendKeys(photo.toRealPath().toString());
-        new WebDriverWait(browser, WAIT).until(d -> el("canvas-wrap").isDisplayed());
+        waitFor(d -> el("canvas-wrap").isDisplayed());
         fill("a stone bridge", "", 64, 8, "7", "DDIM", "Automatic", 77);
         assertEquals("64", value("width"), "the init image's size becomes the output size");
         type("denoising_strength", "0.9");
