@@ -249,6 +249,15 @@ class WebPageTest {
         waitFor(d -> value("prompt").equals("a red fox in snow")
                 || !el("error").getText().isEmpty());
         assertForm(expected, "after dropping the PNG");
+
+        // a value the server refuses: its 422 message, which names the field, is shown and no image is added
+        int before = galleryCount();
+        type("steps", 1_000_000);
+        el("generate").click();
+        waitFor(d -> !el("error").getText().isEmpty());
+        assertTrue(el("error").getText().contains("'steps'"), el("error").getText());
+        assertEquals(before, galleryCount());
+        assertTrue(el("generate").isEnabled());
     }
 
     private static void scramble() {
