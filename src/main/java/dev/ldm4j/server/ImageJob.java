@@ -14,6 +14,7 @@ import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.sampling.SamplerKind;
 import dev.ldm4j.sampling.Scheduler;
+import dev.ldm4j.vae.TiledDecode;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -66,10 +67,15 @@ final class ImageJob {
         return new Bodies.Images(images, echo(request.received()), info(request, seeds, infotexts, interrupted));
     }
 
-    /** The first image of a batch's clean-latent prediction, as the progress answer's current_image. */
+    /**
+     * The first image of a batch's clean-latent prediction, as the progress answer's current_image; decoded in
+     * tiles where the final image is (the server's generator decides by size), so a preview needs no more memory.
+     */
     private String preview(Tensor denoised) {
         Tensor first = denoised.size(0) > 1 ? denoised.narrow(0, 0, 1) : denoised;
-        RgbImage image = ImageTensors.toRgb8(generator.model().decode(first, false)).get(0);
+        long pixels = first.size(2) * first.size(3) * (long) generator.model().downscaleFactor()
+                * generator.model().downscaleFactor();
+        RgbImage image = ImageTensors.toRgb8(generator.model().decode(first, TiledDecode.wanted(null, pixels))).get(0);
         return Base64.getEncoder().encodeToString(Images.encodePng(image, Map.of()));
     }
 
