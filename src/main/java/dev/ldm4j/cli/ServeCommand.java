@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /** {@code ldm4j serve}: AUTOMATIC1111's HTTP API, one model at a time, until the process is stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Serve AUTOMATIC1111's HTTP API (/sdapi/v1/txt2img, img2img, progress, ...), one model at a time.")
+        description = "Serve AUTOMATIC1111's HTTP API (/sdapi/v1/txt2img, img2img, progress, ...), one model at a time,"
+                + " and a web page for it at /.")
 final class ServeCommand implements Runnable {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
             description = "Stable Diffusion checkpoint; default: ldm4j's own emoji model (" + DefaultModel.MODEL + ").")
@@ -86,7 +87,7 @@ final class ServeCommand implements Runnable {
             stopped.countDown();
         }, "ldm4j-serve-stop"));
         System.err.println("serving on http://" + host + ":" + server.port()
-                + " (AUTOMATIC1111 API: /sdapi/v1/txt2img, /sdapi/v1/img2img, ...); Ctrl-C stops");
+                + "/ (a web page there; AUTOMATIC1111 API: /sdapi/v1/txt2img, /sdapi/v1/img2img, ...); Ctrl-C stops");
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -8,6 +8,7 @@ import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.vae.TaesdFiles;
 import io.javalin.Javalin;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinBindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +19,14 @@ import java.util.Map;
 /**
  * {@code ldm4j serve}: an HTTP server answering AUTOMATIC1111's API ({@link A1111Api}), serving one model at a
  * time: the {@code -m} model or one of {@code --models-dir}, switched by the client. A model given to
- * {@link #start} stays the caller's to close; the ones the server loads (a switch, a LoRA set) it closes.
+ * {@link #start} stays the caller's to close; the ones the server loads (a switch, a LoRA set) it closes. Its web
+ * page, at {@code /}, is a client of that API.
  */
 public final class ApiServer implements AutoCloseable {
     /** Requests up to this size by default: a few base64 images of 2048x2048. */
     public static final int DEFAULT_MAX_BODY_MB = 64;
+    /** Where the web page's files lie on the classpath. */
+    static final String WEB_PAGE = "/dev/ldm4j/server/web";
 
     /**
      * @param host        the address to bind (127.0.0.1: this machine only)
@@ -130,6 +134,12 @@ public final class ApiServer implements AutoCloseable {
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = (long) s.maxBodyMb() << 20;
+            // the web page at /: static files in the jar, a client of the API like any other
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = WEB_PAGE;
+                files.location = Location.CLASSPATH;
+            });
         });
         api.register(app);
         try {

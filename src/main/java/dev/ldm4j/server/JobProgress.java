@@ -5,16 +5,24 @@ import dev.ldm4j.sampling.Step;
 import dev.ldm4j.sampling.StepListener;
 import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The progress of the job the worker runs, as {@code /sdapi/v1/progress} reports it, and the way
  * {@code /sdapi/v1/interrupt} stops it: the listener throws {@link Interrupted} at the start of the next step,
  * which unwinds the generator's scopes (native memory is freed by them, not left to the GC).
  *
- * <p>A preview of the step's clean-latent prediction is made only while someone asks for one (a progress
- * answer with the current image, an event stream), so an unwatched job pays nothing for it.
+ * <p>A preview of the step's clean-latent prediction ({@link Previews}) is made on the worker after a step, and
+ * only while someone asks for one (a progress answer with the current image, an event stream), so an unwatched
+ * job pays nothing for it. A decode can cost more than a step, so previews are spaced {@link #PREVIEW_SPACING}
+ * times the last one's time apart (and at least {@link #MIN_PREVIEW_NANOS}): under a fifth of the run.
  */
 final class JobProgress {
+    private static final Logger LOG = LoggerFactory.getLogger(JobProgress.class);
+    static final int PREVIEW_SPACING = 4;
+    static final long MIN_PREVIEW_NANOS = 200_000_000L;
+
     /** Thrown inside a sampler run to end it; the worker turns it into an answer. */
     static final class Interrupted extends RuntimeException {
         Interrupted() {
@@ -42,6 +50,8 @@ final class JobProgress {
 
     private Snapshot state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
     private Preview preview;
+    private long nextPreviewNanos;
+    private boolean previewFailed;
     /** Who started the running job (a request, a queued job): a cancel names it, so it never hits the next one. */
     private Object owner;
     private long previewWantedAt = Long.MIN_VALUE;
@@ -53,6 +63,8 @@ final class JobProgress {
     synchronized void start(String job, int iterations, Object owner) {
         state = new Snapshot(true, job, 0, iterations, 0, 0, false, System.nanoTime());
         preview = null;
+        nextPreviewNanos = System.nanoTime();
+        previewFailed = false;
         this.owner = owner;
     }
 
@@ -83,14 +95,20 @@ final class JobProgress {
         return state.running() ? preview : null;
     }
 
-    private synchronized boolean previewWanted() {
-        return System.nanoTime() - previewWantedAt < PREVIEW_INTEREST_NANOS;
+    private synchronized boolean previewDue() {
+        long now = System.nanoTime();
+        return !previewFailed && now - previewWantedAt < PREVIEW_INTEREST_NANOS && now - nextPreviewNanos >= 0;
     }
 
-    private synchronized void preview(RgbImage image, int step) {
+    private synchronized void preview(RgbImage image, int step, long tookNanos) {
         if (state.running() && image != null) {
             preview = new Preview(image, step);
         }
+        nextPreviewNanos = System.nanoTime() + Math.max(MIN_PREVIEW_NANOS, PREVIEW_SPACING * tookNanos);
+    }
+
+    private synchronized void previewFailed() {
+        previewFailed = true;
     }
 
     /** Asks the running job, if any, to stop at its next step; false when none runs. */
@@ -131,8 +149,16 @@ final class JobProgress {
             @Override
             public void afterStep(Step s) {
                 step(s.index() + 1, s.count());
-                if (s.denoised() != null && previewWanted()) {
-                    preview(previews.apply(s.denoised()), s.index() + 1);
+                // the last step's preview would come with the image itself
+                if (s.denoised() != null && s.index() + 1 < s.count() && previewDue()) {
+                    long t0 = System.nanoTime();
+                    try {
+                        preview(previews.apply(s.denoised()), s.index() + 1, System.nanoTime() - t0);
+                    } catch (RuntimeException e) {
+                        // a preview is a courtesy: the image must not fail with it; none more for this job
+                        LOG.warn("no live preview: {}", e.toString());
+                        previewFailed();
+                    }
                 }
             }
         };

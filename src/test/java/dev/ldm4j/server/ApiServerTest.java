@@ -185,11 +185,23 @@ class ApiServerTest {
         JsonNode progress = ok(get("/sdapi/v1/progress"));
         assertTrue(progress.path("progress").asDouble() > 0 && progress.path("progress").asDouble() < 1, progress.toString());
         assertTrue(progress.has("eta_relative") && progress.has("current_image") && progress.has("textinfo"));
+        // a poll asks for a preview, a later step makes it: a decode of the step's prediction at the image size
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (progress.path("current_image").isNull() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            progress = ok(get("/sdapi/v1/progress"));
+        }
+        RgbImage preview = image(progress.path("current_image").asText());
+        assertEquals(64, preview.width());
+        assertEquals(64, preview.height());
+        assertTrue(ok(get("/sdapi/v1/progress?skip_current_image=true")).path("current_image").isNull());
         ok(post(server, "/sdapi/v1/interrupt", JSON.createObjectNode()));
         JsonNode r = ok(job.get());
         assertTrue(JSON.readTree(r.path("info").asText()).path("interrupted").asBoolean());
         assertEquals(0, r.path("images").size(), "an interrupted first iteration gives no image");
-        assertEquals(0, ok(get("/sdapi/v1/progress")).path("state").path("job_count").asInt());
+        JsonNode idle = ok(get("/sdapi/v1/progress"));
+        assertEquals(0, idle.path("state").path("job_count").asInt());
+        assertTrue(idle.path("current_image").isNull(), "no preview without a running job");
     }
 
     /** The progress state once the running job has finished a step. */

@@ -108,7 +108,7 @@ class JobApiTest {
 
     @Test
     void theEventStreamShowsProgressWithPreviewsThenTheResult() throws Exception {
-        JsonNode created = submit(clientBody("a house", 3, 24, 64, "Euler"));
+        JsonNode created = submit(clientBody("a house", 3, 60, 64, "Euler"));
         HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + server.port() + "/ldm4j/v1/jobs/" + created.path("id").asText() + "/events"))
                 .header("Accept", "text/event-stream").build(),
@@ -139,9 +139,9 @@ class JobApiTest {
             lastStep = step;
             if (data.get(i).has("preview")) {
                 RgbImage p = image(data.get(i).path("preview").asText());
-                // A1111's cheap approximation: the latent's size, 64 / 8
-                assertEquals(8, p.width());
-                assertEquals(8, p.height());
+                // a decode of the step's prediction: the image's size
+                assertEquals(64, p.width());
+                assertEquals(64, p.height());
                 previews++;
             }
         }
@@ -164,7 +164,7 @@ class JobApiTest {
                 .hasNonNull("current_image"));
         JsonNode again = withImage.hasNonNull("current_image") ? withImage
                 : await2(() -> JSON.readTree(send("GET", "/sdapi/v1/progress", null).body()));
-        assertEquals(8, image(again.path("current_image").asText()).width());
+        assertEquals(64, image(again.path("current_image").asText()).width());
 
         HttpResponse<String> c1 = send("DELETE", "/ldm4j/v1/jobs/" + queued.path("id").asText(), null);
         assertEquals(200, c1.statusCode(), c1.body());
