@@ -1,6 +1,7 @@
 package dev.ldm4j.pipeline;
 
 import dev.ldm4j.sampling.SamplerKind;
+import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
 import java.util.Locale;
 
@@ -12,14 +13,35 @@ public final class Parameters {
      * "prompt\nNegative prompt: ...\nSteps: 20, Sampler: Euler a, Schedule type: ..., ..., Model: name", with
      * ", Denoising strength: S" for image-to-image and inpainting requests (no mask blur: masks are used as given).
      */
+    /** The sampler's A1111 name ("DPM++ 2M" for "DPM++ 2M Karras" too). */
+    public static String sampler(GenerationRequest r) {
+        try {
+            return Samplers.choose(r.sampler(), r.scheduler()).kind().a1111Name();
+        } catch (RuntimeException e) {
+            return SamplerKind.find(r.sampler()).map(SamplerKind::a1111Name).orElse(r.sampler());
+        }
+    }
+
+    /**
+     * The scheduler the run used: the one named, or (none, "Automatic") the sampler's own, so that the text
+     * reproduces the run wherever it is read.
+     */
+    public static Scheduler scheduler(GenerationRequest r) {
+        try {
+            return Samplers.choose(r.sampler(), r.scheduler()).scheduler();
+        } catch (RuntimeException e) {
+            return Scheduler.byName(r.scheduler());
+        }
+    }
+
     public static String a1111(GenerationRequest r, String modelName) {
         StringBuilder sb = new StringBuilder(r.prompt());
         if (!r.negativePrompt().isEmpty()) {
             sb.append("\nNegative prompt: ").append(r.negativePrompt());
         }
         sb.append("\nSteps: ").append(r.steps())
-                .append(", Sampler: ").append(SamplerKind.find(r.sampler()).map(SamplerKind::a1111Name).orElse(r.sampler()))
-                .append(", Schedule type: ").append(Scheduler.byName(r.scheduler()).a1111Name())
+                .append(", Sampler: ").append(sampler(r))
+                .append(", Schedule type: ").append(scheduler(r).a1111Name())
                 .append(", CFG scale: ").append(number(r.cfgScale()))
                 .append(", Seed: ").append(r.seed())
                 .append(", Size: ").append(r.width()).append('x').append(r.height());

@@ -11,8 +11,6 @@ import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.Parameters;
-import dev.ldm4j.sampling.SamplerKind;
-import dev.ldm4j.sampling.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -98,8 +96,8 @@ final class ImageJob {
         info.put("subseed_strength", 0);
         info.put("width", first.width());
         info.put("height", first.height());
-        info.put("sampler_name", SamplerKind.find(first.sampler()).map(SamplerKind::a1111Name).orElse(first.sampler()));
-        info.put("scheduler", Scheduler.byName(first.scheduler()).a1111Name());
+        info.put("sampler_name", Parameters.sampler(first));
+        info.put("scheduler", Parameters.scheduler(first).a1111Name());
         info.put("cfg_scale", first.cfgScale());
         info.put("steps", first.steps());
         info.put("batch_size", first.batchSize());
