@@ -8,6 +8,7 @@ import dev.ldm4j.data.DatasetOptions;
 import dev.ldm4j.data.Split;
 import dev.ldm4j.eval.CategoryClassifier;
 import dev.ldm4j.eval.EmojiEval;
+import dev.ldm4j.eval.NameRetrieval;
 import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageGrid;
@@ -22,6 +23,7 @@ import dev.ldm4j.sampling.Scheduler;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
@@ -83,6 +85,16 @@ final class EvalCommand implements Runnable {
                     + "as a user would type it); 0 = the whole caption (default).")
     int promptTags;
 
+    @Option(names = "--name-retrieval", paramLabel = "SEEDS", defaultValue = "0",
+            description = "Also measure name retrieval: SEEDS images per emoji name, each matched to the nearest "
+                    + "dataset image (pixels and classifier features); top-1 and top-5 (0 = not measured, default).")
+    int retrievalSeeds;
+
+    @Option(names = "--retrieval-names", paramLabel = "N", defaultValue = "200",
+            description = "Training names the retrieval samples, spread evenly; 0 = all (default ${DEFAULT-VALUE}). "
+                    + "Every held-out name is measured.")
+    int retrievalNames;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -139,11 +151,35 @@ final class EvalCommand implements Runnable {
         out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
         r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(), v.prompts()));
         out.flush();
+        NameRetrieval.Report names = null;
+        if (retrievalSeeds > 0) {
+            long t0 = System.nanoTime();
+            names = NameRetrieval.run(sd, judge, split, new NameRetrieval.Settings(retrievalSeeds, steps, cfgScale,
+                    sampler, scheduler, seed, retrievalNames, 0), done -> {
+                        if (done % 100 < retrievalSeeds) {
+                            err.printf(Locale.ROOT, "name retrieval: %d images, %.2f s/image%n", done,
+                                    (System.nanoTime() - t0) / 1e9 / done);
+                            err.flush();
+                        }
+                    });
+            for (var e : List.of(Map.entry("training names", names.train()),
+                    Map.entry("held-out names", names.heldOut()))) {
+                NameRetrieval.Scores sc = e.getValue();
+                out.printf(Locale.ROOT, "name retrieval, %-15s top-1 %.3f top-5 %.3f (pixels); top-1 %.3f top-5 "
+                        + "%.3f (classifier features); %d names x %d seeds%n", e.getKey(), sc.pixelTop1(),
+                        sc.pixelTop5(), sc.featureTop1(), sc.featureTop5(), sc.names(), retrievalSeeds);
+            }
+            out.flush();
+        }
         if (json != null) {
             try {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                AtomicFiles.writeString(json, mapper.writeValueAsString(Map.of("model", m.toString(), "settings", settings,
-                        "report", r)) + "\n");
+                Map<String, Object> all = new java.util.LinkedHashMap<>(Map.of("model", m.toString(), "settings",
+                        settings, "report", r));
+                if (names != null) {
+                    all.put("nameRetrieval", names);
+                }
+                AtomicFiles.writeString(json, mapper.writeValueAsString(all) + "\n");
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
