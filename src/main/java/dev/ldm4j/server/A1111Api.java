@@ -86,8 +86,10 @@ final class A1111Api {
         app.post("/sdapi/v1/img2img", ctx -> generate(ctx, "img2img"));
         app.get("/sdapi/v1/progress", ctx -> send(ctx, progress(!skipCurrentImage(ctx))));
         app.post("/sdapi/v1/interrupt", ctx -> send(ctx, interrupt()));
-        // skipping one image of a batch is not possible inside one sampler run: it stops the job as interrupt does
-        app.post("/sdapi/v1/skip", ctx -> send(ctx, interrupt()));
+        app.post("/sdapi/v1/skip", ctx -> {
+            progress.skip();
+            send(ctx, Map.of());
+        });
         app.get("/sdapi/v1/samplers", ctx -> send(ctx, samplers()));
         app.get("/sdapi/v1/schedulers", ctx -> send(ctx, schedulers()));
         app.get("/sdapi/v1/sd-models", ctx -> send(ctx, sdModels()));
@@ -220,7 +222,7 @@ final class A1111Api {
         double fraction = s.fraction();
         double elapsed = s.running() ? (System.nanoTime() - s.startedNanos()) / 1e9 : 0;
         Map<String, Object> state = new LinkedHashMap<>();
-        state.put("skipped", false);
+        state.put("skipped", progress.skipped());
         state.put("interrupted", s.interrupted());
         state.put("stopping_generation", false);
         state.put("job", s.job());

@@ -2,8 +2,8 @@ package dev.ldm4j.server;
 
 import io.javalin.http.Context;
 import java.io.IOException;
-import java.nio.channels.SocketChannel;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EndPoint;
@@ -17,7 +17,8 @@ import org.eclipse.jetty.util.Callback;
  * answer is sent, so Jetty does not see the close by itself: the watch asks to be told when the socket becomes
  * readable, and a readable socket with no bytes waiting is a closed one (bytes waiting are the client's next
  * request: it is still there, and they are left for Jetty). Closing the watch withdraws the interest before the
- * answer is written, so Jetty can read the connection's next request as usual.
+ * answer is written, so Jetty can read the connection's next request as usual. Jetty's idle timeout fails a
+ * pending read of a request that runs long without closing the connection; the watch then goes on watching.
  */
 final class DisconnectWatch implements AutoCloseable {
     private static final DisconnectWatch NONE = new DisconnectWatch(null);
@@ -39,8 +40,7 @@ final class DisconnectWatch implements AutoCloseable {
             return NONE;
         }
         DisconnectWatch watch = new DisconnectWatch(socket);
-        SocketChannel channel = socket.getChannel();
-        boolean registered = socket.tryFillInterested(new Callback() {
+        Callback callback = new Callback() {
             @Override
             public void succeeded() {
                 if (watch.closed.get()) {
@@ -48,7 +48,7 @@ final class DisconnectWatch implements AutoCloseable {
                 }
                 int waiting;
                 try {
-                    waiting = channel.socket().getInputStream().available();
+                    waiting = socket.getChannel().socket().getInputStream().available();
                 } catch (IOException | RuntimeException e) {
                     waiting = 0;
                 }
@@ -59,13 +59,21 @@ final class DisconnectWatch implements AutoCloseable {
 
             @Override
             public void failed(Throwable x) {
-                // the interest withdrawn by close(), or the connection failed: gone only in the second case
-                if (!(x instanceof CancellationException) && watch.closed.compareAndSet(false, true)) {
+                if (x instanceof CancellationException || watch.closed.get()) {
+                    return; // withdrawn by close(): the answer is on its way
+                }
+                if (x instanceof TimeoutException && socket.isOpen()) {
+                    // Jetty's idle timeout fails a pending read of a long request but keeps the connection:
+                    // watch on
+                    socket.tryFillInterested(this);
+                    return;
+                }
+                if (watch.closed.compareAndSet(false, true)) {
                     onGone.run();
                 }
             }
-        });
-        return registered ? watch : NONE;
+        };
+        return socket.tryFillInterested(callback) ? watch : NONE;
     }
 
     @Override

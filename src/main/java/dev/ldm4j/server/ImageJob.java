@@ -18,7 +18,8 @@ import java.util.List;
  * Runs one txt2img or img2img request on the worker thread: its iterations in order, each image a PNG with the
  * {@code parameters} text the CLI writes. An interrupt ends the job after the iteration it stops: the answer
  * holds the images of the iterations finished before it (none when it was the first), and its info says
- * {@code "interrupted": true}; A1111's decode of the half-denoised latent is not done.
+ * {@code "interrupted": true}; A1111's decode of the half-denoised latent is not done. A skip drops the iteration
+ * it stops (no image of it) and the job goes on with the next, as A1111's skip does.
  */
 final class ImageJob {
     private final Generator generator;
@@ -57,7 +58,7 @@ final class ImageJob {
                         seeds.add(r.seed());
                     }
                 } catch (JobProgress.Interrupted e) {
-                    interrupted = true;
+                    interrupted = !progress.skipped() || progress.interrupted();
                 }
                 interrupted |= progress.interrupted();
             }

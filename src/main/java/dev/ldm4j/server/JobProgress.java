@@ -50,6 +50,8 @@ final class JobProgress {
 
     private Snapshot state = new Snapshot(false, "", 0, 0, 0, 0, false, 0);
     private Preview preview;
+    /** The iteration {@link #skip} asked to drop, or -1. */
+    private int skipIteration = -1;
     private long nextPreviewNanos;
     private boolean previewFailed;
     /** Who started the running job (a request, a queued job): a cancel names it, so it never hits the next one. */
@@ -65,6 +67,7 @@ final class JobProgress {
         preview = null;
         nextPreviewNanos = System.nanoTime();
         previewFailed = false;
+        skipIteration = -1;
         this.owner = owner;
     }
 
@@ -130,6 +133,23 @@ final class JobProgress {
         return state.running() && state.interrupted();
     }
 
+    /**
+     * Asks the running job to drop the iteration it is in and go on with the next (A1111's skip); false when
+     * none runs.
+     */
+    synchronized boolean skip() {
+        if (!state.running()) {
+            return false;
+        }
+        skipIteration = state.iteration();
+        return true;
+    }
+
+    /** Whether the iteration running now is to be skipped. */
+    synchronized boolean skipped() {
+        return state.running() && skipIteration == state.iteration();
+    }
+
     /** The listener of one sampler run of the current job, without previews. */
     StepListener listener() {
         return listener(denoised -> null);
@@ -140,7 +160,7 @@ final class JobProgress {
         return new StepListener() {
             @Override
             public Tensor beforeStep(int index, Tensor latent) {
-                if (interrupted()) {
+                if (interrupted() || skipped()) {
                     throw new Interrupted();
                 }
                 return latent;
