@@ -3,6 +3,7 @@ package dev.ldm4j.cli;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.nn.Torch;
 import dev.ldm4j.server.ApiServer;
+import dev.ldm4j.server.RequestLimits;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -49,6 +50,18 @@ final class ServeCommand implements Runnable {
                     + "previews are AUTOMATIC1111's cheap approximation at latent size.")
     Path previewTaesd;
 
+    @Option(names = "--max-size", paramLabel = "PIXELS", defaultValue = "2048",
+            description = "The largest image side a request may ask for, hires fix included (default ${DEFAULT-VALUE}).")
+    int maxSize;
+
+    @Option(names = "--max-steps", paramLabel = "N", defaultValue = "150",
+            description = "The most sampling steps a request may ask for (default ${DEFAULT-VALUE}).")
+    int maxSteps;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
+            description = "The most images (batch_size x n_iter) of one request (default ${DEFAULT-VALUE}).")
+    int maxBatch;
+
     @Option(names = "--api-auth", paramLabel = "USER:PASS[,USER:PASS]",
             description = "HTTP basic credentials every /sdapi route requires (401 without), as AUTOMATIC1111's.")
     String apiAuth;
@@ -60,6 +73,14 @@ final class ServeCommand implements Runnable {
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "16",
             description = "Requests that may wait behind the running one; more get 503 (default ${DEFAULT-VALUE}).")
     int maxQueue;
+
+    private RequestLimits limits() {
+        try {
+            return new RequestLimits(maxSize, maxSteps, maxBatch);
+        } catch (dev.ldm4j.io.BadRequestException e) {
+            throw new BadInputException("--max-size, --max-steps, --max-batch: " + e.getMessage());
+        }
+    }
 
     @Override
     public void run() {
@@ -78,7 +99,7 @@ final class ServeCommand implements Runnable {
         Threads.apply(threads);
         CountDownLatch stopped = new CountDownLatch(1);
         ApiServer.Settings settings = new ApiServer.Settings(host, port, maxQueue, file, config, modelsDir,
-                loraModelDir, apiAuth, maxBodyMb, embdDir, previewTaesd);
+                loraModelDir, apiAuth, maxBodyMb, embdDir, previewTaesd, limits());
         // the server owns its models: a switch frees the old one
         ApiServer server = ApiServer.load(settings);
         // Ctrl-C: stop taking requests and let the running step end before the model is freed

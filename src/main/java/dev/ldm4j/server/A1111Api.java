@@ -61,11 +61,13 @@ final class A1111Api {
     private final Map<String, Object> flags;
     private final BasicAuth auth;
     private final Previews previews;
+    private final RequestLimits limits;
 
     /** @param auth the accepted credentials, or null when every client is let in */
     A1111Api(ObjectMapper json, GenerationQueue queue, ServedModel served, ModelCatalog catalog, LoraLibrary loras,
-             Map<String, Object> flags, BasicAuth auth, Previews previews) {
+             Map<String, Object> flags, BasicAuth auth, Previews previews, RequestLimits limits) {
         this.previews = previews;
+        this.limits = limits;
         this.json = json;
         this.queue = queue;
         this.served = served;
@@ -164,6 +166,7 @@ final class A1111Api {
             throw new BadRequestException("the request body must be a JSON object");
         }
         Fields f = new Fields(received);
+        limits.check(f);
         JsonNode named = f.object("override_settings").node(ServerOptions.CHECKPOINT);
         ModelEntry wanted = named == null || named.asText("").isBlank() ? null : catalog.resolve(named.asText());
         // the LoRA tags leave the prompt before it is encoded; their names are checked before the queue

@@ -38,16 +38,31 @@ public final class ApiServer implements AutoCloseable {
      * @param loraDir     where a prompt's {@code <lora:NAME:M>} finds NAME, or null
      * @param apiAuth     {@code user:pass[,user2:pass2]} for HTTP basic auth, or null for none
      * @param maxBodyMb   larger request bodies answer 413
+     * @param embeddingsDir textual-inversion embeddings, or null
+     * @param previewTaesd  a TAESD decoder for live previews, or null (the model's own decode)
+     * @param limits        what one request may ask for; null: {@link RequestLimits#NONE} ({@code serve}'s flags
+     *                      default to {@link RequestLimits#DEFAULT})
      */
     public record Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
-                           Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir, Path previewTaesd) {
+                           Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir, Path previewTaesd,
+                           RequestLimits limits) {
+        public Settings {
+            limits = limits == null ? RequestLimits.NONE : limits;
+        }
+
+        public Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
+                        Path loraDir, String apiAuth, int maxBodyMb, Path embeddingsDir, Path previewTaesd) {
+            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, embeddingsDir,
+                    previewTaesd, null);
+        }
+
         public Settings(String host, int port, int maxQueue, Path model, Path config, Path modelsDir,
                         Path loraDir, String apiAuth, int maxBodyMb) {
-            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, null, null);
+            this(host, port, maxQueue, model, config, modelsDir, loraDir, apiAuth, maxBodyMb, null, null, null);
         }
 
         public Settings(String host, int port, int maxQueue, Path model, Path config) {
-            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB, null, null);
+            this(host, port, maxQueue, model, config, null, null, null, DEFAULT_MAX_BODY_MB, null, null, null);
         }
     }
 
@@ -75,7 +90,7 @@ public final class ApiServer implements AutoCloseable {
         try {
             return start(model, new Settings(s.host(), s.port(), s.maxQueue(), first,
                     s.model() != null ? s.config() : null, s.modelsDir(), s.loraDir(), s.apiAuth(), s.maxBodyMb(),
-                    s.embeddingsDir(), s.previewTaesd()), true);
+                    s.embeddingsDir(), s.previewTaesd(), s.limits()), true);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -130,7 +145,7 @@ public final class ApiServer implements AutoCloseable {
         // the preview decoder lives as long as the server: a few MB, read once
         Previews previews = new Previews(s.previewTaesd() == null ? null : TaesdFiles.decoder(s.previewTaesd()));
         A1111Api api = new A1111Api(json, queue, served, catalog, new LoraLibrary(s.loraDir()), flags, auth,
-                previews);
+                previews, s.limits());
         Javalin app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = (long) s.maxBodyMb() << 20;
