@@ -112,7 +112,6 @@ final class BatchCommand implements Callable<Integer> {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
         PrintWriter err = spec.commandLine().getErr();
-        err.println("seed " + seed);
         RowDefaults defaults = new RowDefaults(negativePrompt, steps, cfgScale, sampler, scheduler,
                 width != null ? width : fallback, height != null ? height : fallback, seed,
                 modelConfig.vae().downscaleFactor());
@@ -120,6 +119,7 @@ final class BatchCommand implements Callable<Integer> {
                 prompts, output.toAbsolutePath().normalize().toString(), master, partitions, conf, defaults);
         BatchJob.Summary s;
         try (BatchSession session = BatchSession.open(job.master(), job.conf())) {
+            err.println("seed " + seed);
             s = BatchJob.run(session.session(), job, err);
         } catch (NoClassDefFoundError e) {
             String missing = String.valueOf(e.getMessage());
