@@ -1,6 +1,8 @@
 package dev.ldm4j.cli;
 
+import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.DefaultModel;
+import dev.ldm4j.model.DiffusersFolder;
 import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
 import dev.ldm4j.spark.BatchJob;
@@ -104,6 +106,12 @@ final class BatchCommand implements Callable<Integer> {
         Path modelFile = defaultModel ? DefaultModel.resolve() : model;
         // read on the driver before any Spark work: a missing or unreadable model is reported once, here
         ModelConfig modelConfig = ModelLoader.config(modelFile, config);
+        if (!DiffusersFolder.is(modelFile)) {
+            // the header too (read, not loaded): a truncated file fails here, not in every executor
+            try (SafetensorsFile f = SafetensorsFile.open(modelFile)) {
+                f.keys();
+            }
+        }
         int fallback = ModelConfig.recommendedImageSize(ModelConfig.configFor(modelFile, config)).orElse(512);
         if (partitions < 0) {
             throw new BadInputException("--partitions must be >= 1 (or 0 for one per row), got " + partitions);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
@@ -68,6 +69,8 @@ public final class BatchJob {
                 try (BatchProgress progress = new BatchProgress(err, total, done, skipped, failed)) {
                     // the one pass that generates; what follows reads the persisted results
                     results.count();
+                } catch (RuntimeException e) {
+                    throw modelFailure(e);
                 }
                 String target = spec.outputDir().toAbsolutePath().resolve("results.parquet").toUri().toString();
                 spark.createDataFrame(results, Results.SCHEMA).orderBy("row").coalesce(1).write()
@@ -85,15 +88,27 @@ public final class BatchJob {
         }
     }
 
+    /**
+     * A job that failed because an executor could not load the model fails with the loader's own error (a
+     * missing or broken file is the user's to fix, exit 2), not with Spark's wrapping of it.
+     */
+    private static RuntimeException modelFailure(RuntimeException e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof ExecutorModel.LoadFailure && t.getCause() instanceof RuntimeException cause) {
+                return cause;
+            }
+        }
+        return e;
+    }
+
     private static Summary summary(JavaRDD<Row> results, long total) {
-        long generated = results.filter(r -> r.getString(2).equals(Results.GENERATED)).count();
-        long skipped = results.filter(r -> r.getString(2).equals(Results.SKIPPED)).count();
-        JavaRDD<Row> failedRows = results.filter(r -> r.getString(2).equals(Results.FAILED));
+        Map<String, Long> counts = results.map(r -> r.getString(2)).countByValue();
         List<String> errors = new ArrayList<>();
-        for (Row r : failedRows.takeOrdered(ERRORS_SHOWN, new ByRow())) {
+        for (Row r : results.filter(r -> r.getString(2).equals(Results.FAILED)).takeOrdered(ERRORS_SHOWN, new ByRow())) {
             errors.add((r.isNullAt(1) ? "row " + r.getLong(0) : r.getString(1)) + ": " + r.getString(17));
         }
-        return new Summary(total, generated, skipped, failedRows.count(), errors);
+        return new Summary(total, counts.getOrDefault(Results.GENERATED, 0L), counts.getOrDefault(Results.SKIPPED, 0L),
+                counts.getOrDefault(Results.FAILED, 0L), errors);
     }
 
     /** Orders result rows by their row number. */
