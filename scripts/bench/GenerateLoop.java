@@ -25,19 +25,40 @@ import java.util.Map;
 
 public class GenerateLoop {
     public static void main(String[] args) throws Exception {
+        if (Boolean.getBoolean("loop.thread")) {
+            // the same loop on a thread of its own, as a Spark task runs (see docs/benchmarks.md)
+            Thread t = new Thread(() -> {
+                try {
+                    run(args);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, "loop");
+            t.start();
+            t.join();
+        } else {
+            run(args);
+        }
+    }
+
+    static void run(String[] args) throws Exception {
         long t0 = System.nanoTime();
         List<String> lines = Files.readAllLines(Path.of(args[1])).stream().filter(l -> !l.isBlank()).toList();
         Path out = Files.createDirectories(Path.of(args[2]));
         ObjectMapper json = new ObjectMapper();
-        try (LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(Path.of(args[0])))) {
+        int size = Integer.getInteger("loop.size", 64);
+        int steps = Integer.getInteger("loop.steps", 20);
+        String config = System.getProperty("loop.config");
+        try (LatentDiffusionModel sd = ModelLoader.load(new ModelLoader.Options(Path.of(args[0]),
+                config == null ? null : Path.of(config), null, null))) {
             Generator generator = new Generator(sd);
             // as a local[2] batch task does (spark.task.cpus = 2)
-            torch.set_num_threads(2);
+            torch.set_num_threads(Integer.getInteger("loop.threads", 2));
             long t1 = System.nanoTime();
             int i = 0;
             for (String line : lines) {
                 JsonNode row = json.readTree(line);
-                GenerationRequest r = new GenerationRequest(row.get("prompt").asText(), "", 64, 64, 20, 7.0,
+                GenerationRequest r = new GenerationRequest(row.get("prompt").asText(), "", size, size, steps, 7.0,
                         "euler_a", "automatic", 0, row.get("seed").asLong(), 1, 0);
                 try (GenerationResult result = generator.generate(r, StepListener.NONE)) {
                     Images.writePng(out.resolve(++i + ".png"), ImageTensors.toRgb8(result.images()).get(0),
