@@ -67,10 +67,6 @@ public final class BatchSession implements AutoCloseable {
         return session;
     }
 
-    boolean local() {
-        return session.sparkContext().isLocal();
-    }
-
     /** Stops the session when this opened it. */
     @Override
     public void close() {

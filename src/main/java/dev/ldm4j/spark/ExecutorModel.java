@@ -61,13 +61,6 @@ final class ExecutorModel {
         }
     }
 
-    /** Whether a model is held now (for tests and the driver's summary). */
-    static boolean loaded() {
-        synchronized (LOCK) {
-            return loaded != null;
-        }
-    }
-
     /** Frees the model: a local-mode job ends with it, so that its JVM (the CLI's, a test's) does not keep it. */
     static void release() {
         synchronized (LOCK) {

@@ -100,7 +100,7 @@ class BatchCliTest {
     private static final List<String> FAILING = List.of("tree", "cat");
 
     @Test
-    void batchMakesGeneratesImagesResumesAndRecordsBadRows(@TempDir Path dir) throws IOException {
+    void imagesEqualGeneratesARerunResumesAndBadRowsFailAlone(@TempDir Path dir) throws IOException {
         Path table = dir.resolve("prompts.jsonl");
         Files.write(table, TABLE);
         Path out = dir.resolve("out");

@@ -23,7 +23,7 @@ class RowRequestsTest {
     }
 
     @Test
-    void aRowWithOnlyAPromptIsGeneratesRequestWithTheCliDefaults() throws Exception {
+    void aRowWithOnlyAPromptIsTheRequestOfGenerateWithItsDefaults() throws Exception {
         GenerationRequest r = RowRequests.request(row("{\"prompt\": \"a cat\"}"), "7", DEFAULTS);
         // what `ldm4j generate -p "a cat" -W 64 -H 48` asks for, the seed aside
         GenerationRequest cli = new GenerationRequest("a cat", "", 64, 48, 20, 7.0, "euler_a", "automatic", 0, r.seed(),
