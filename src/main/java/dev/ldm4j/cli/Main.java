@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 /** The {@code ldm4j} command. */
 @Command(name = "ldm4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Latent diffusion (Stable Diffusion) in Java.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, LoadTestCommand.class, InfoCommand.class, ConvertCommand.class, BenchCommand.class,
+        subcommands = {GenerateCommand.class, BatchCommand.class, ServeCommand.class, LoadTestCommand.class,
+            InfoCommand.class, ConvertCommand.class, BenchCommand.class,
             TrainCommand.class,
             TrainVaeCommand.class,
             TrainClassifierCommand.class, EvalCommand.class,

@@ -21,10 +21,13 @@ import org.slf4j.LoggerFactory;
  * batch). Fields ldm4j does not implement are accepted; one that asks for something other than its default is
  * logged, since the image will not have it.
  *
+ * <p>Public because it is the one request format of ldm4j: the batch job ({@code dev.ldm4j.spark}) reads each
+ * row of its table through {@link #txt2img} too.
+ *
  * @param iterations the requests, in order
  * @param received   the body as the client sent it (echoed as {@code parameters})
  */
-record A1111Request(List<GenerationRequest> iterations, JsonNode received) {
+public record A1111Request(List<GenerationRequest> iterations, JsonNode received) {
     private static final Logger LOG = LoggerFactory.getLogger(A1111Request.class);
 
     /** Most iterations of one request: with MAX_BATCH images each, more would hold the queue for hours. */
@@ -50,9 +53,9 @@ record A1111Request(List<GenerationRequest> iterations, JsonNode received) {
      * @param imageSize the model's recommended width and height (A1111's 512 for a model that names none)
      * @param clipSkip  AUTOMATIC1111's CLIP_stop_at_last_layers option of the server
      */
-    record Defaults(int imageSize, int clipSkip, int latentFactor) {}
+    public record Defaults(int imageSize, int clipSkip, int latentFactor) {}
 
-    static A1111Request txt2img(JsonNode body, Defaults d) {
+    public static A1111Request txt2img(JsonNode body, Defaults d) {
         Fields f = new Fields(body);
         warnIgnored(f, IGNORED_TXT2IMG);
         return new A1111Request(iterations(f, d, null), body);
