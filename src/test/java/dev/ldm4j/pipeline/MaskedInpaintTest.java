@@ -23,7 +23,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Outpainting and AUTOMATIC1111's inpainting options on the tiny models (sd1-tiny, and the 9-channel
  * sd1-tiny-inpaint): what they must keep, their sizes, and invert-mask against an inverted mask file.
  */
-@org.junit.jupiter.api.Tag("golden")
 class MaskedInpaintTest {
     private static LatentDiffusionModel normal;
     private static LatentDiffusionModel inpainting;
