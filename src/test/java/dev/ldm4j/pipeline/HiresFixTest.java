@@ -144,6 +144,24 @@ class HiresFixTest {
     }
 
     @Test
+    void x4UpscalerModelAsTheHiresUpscaler() {
+        try (LatentDiffusionModel x4 = ModelLoader.load(new ModelLoader.Options(
+                Fixtures.path("sd-x4-upscaler-tiny/model.safetensors"),
+                Fixtures.path("sd-x4-upscaler-tiny/config.yaml"), null, null))) {
+            HiresFix fix = new HiresFix(1.5, 0, 0, 2, 0.5, "x4", x4);
+            Generator generator = new Generator(model(), new Generator.Options(null).withHires(fix));
+            GenerationRequest r = request("euler", 32, 32);
+            int planned = generator.plannedSteps(r);
+            assertEquals(4 + 2 + 2, planned); // first pass, the x4 run (hires steps), the second pass
+            int[] last = {-1};
+            try (GenerationResult result = generator.generate(r, StepListener.onStep(s -> last[0] = s.index()))) {
+                assertArrayEquals(new long[] {1, 3, 48, 48}, Tensors.shape(result.images()));
+            }
+            assertEquals(planned - 1, last[0]);
+        }
+    }
+
+    @Test
     void refusesWhatA1111Refuses() {
         assertThrows(BadRequestException.class, () -> hires(2, 0, 0, 0, 0, "Latent"));
         assertThrows(BadRequestException.class, () -> hires(2, 0, 0, 0, 0.5, "ESRGAN_4x"));
