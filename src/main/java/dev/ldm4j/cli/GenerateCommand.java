@@ -429,8 +429,8 @@ final class GenerateCommand implements Runnable {
         }
         String size = init.image().width() + "x" + init.image().height();
         if (init.image().width() != w || init.image().height() != h) {
-            throw new BadInputException("the init image " + initImg + " is " + size + " but -W/-H ask for "
-                    + w + "x" + h + "; resize the image or leave out -W/-H");
+            throw new BadInputException("the init image " + initImg + (outpaint != null ? " grown by --outpaint" : "")
+                    + " is " + size + " but -W/-H ask for " + w + "x" + h + "; resize the image or leave out -W/-H");
         }
         if (w % 8 != 0 || h % 8 != 0) {
             throw new BadInputException("the init image " + initImg + " is " + size
