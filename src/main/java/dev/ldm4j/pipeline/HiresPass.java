@@ -1,5 +1,7 @@
 package dev.ldm4j.pipeline;
 
+import static dev.ldm4j.nn.Ops.s;
+
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.LatentDiffusionModel;
@@ -14,8 +16,6 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
-
-import static dev.ldm4j.nn.Ops.s;
 
 /**
  * Text-to-image with AUTOMATIC1111's hires fix (StableDiffusionProcessingTxt2Img.sample / sample_hr_pass):

@@ -92,6 +92,9 @@ class ExtrasAndHiresApiTest {
         JsonNode r = ok(post(server, "/sdapi/v1/txt2img", body));
         RgbImage served = image(r.path("images").get(0).asText());
         assertEquals(64, served.width());
+        String infotext = JSON.readTree(r.path("info").asText()).path("infotexts").get(0).asText();
+        assertTrue(infotext.contains("Denoising strength: 0.6, Hires upscale: 2, Hires steps: 2, Hires upscaler: Lanczos"),
+                infotext);
         RgbImage mine = cli(dir, List.of("-p", "a red barn", "-s", "11", "--steps", "3", "--cfg-scale", "7.5",
                 "-W", "32", "-H", "32", "--hires-scale", "2", "--hires-upscaler", "lanczos", "--hires-steps", "2",
                 "--hires-denoise", "0.6"));
