@@ -309,8 +309,12 @@ final class GenerateCommand implements Runnable {
             // tile's 4x size (the decode of a large output is tiled in any case)
             int pw = 4 * Math.min(w, Generator.UPSCALE_TILE);
             int ph = 4 * Math.min(h, Generator.UPSCALE_TILE);
+            // a hires fix's second pass is the larger one
+            dev.ldm4j.pipeline.HiresFix planned = hiresFix(null, false);
+            GenerationRequest peak = planned == null ? request : request.withSize(
+                    planned.target(w, h).width(8), planned.target(w, h).height(8));
             checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), pw, ph,
-                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : request);
+                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : peak);
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
