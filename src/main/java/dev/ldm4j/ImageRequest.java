@@ -30,6 +30,15 @@ public final class ImageRequest implements Cloneable {
     private BufferedImage mask;
     private Double strength;
     private Integer noiseLevel;
+    private int[] outpaint;
+    private Integer maskBlur;
+    private boolean invertMask;
+    private String maskedContent;
+    private Integer onlyMaskedPadding;
+    private Double hiresScale;
+    private int hiresSteps;
+    private double hiresDenoise;
+    private String hiresUpscaler;
 
     private ImageRequest(String prompt) {
         this.prompt = Objects.requireNonNull(prompt, "prompt");
@@ -156,8 +165,104 @@ public final class ImageRequest implements Cloneable {
         return c;
     }
 
+    /**
+     * Outpainting: grow the init image by these borders (pixels, multiples of 8) and paint them in (AUTOMATIC1111's
+     * inpainting with mask blur 4 and masked content "fill" unless set). The output has the grown size.
+     */
+    public ImageRequest outpaint(int left, int top, int right, int bottom) {
+        ImageRequest c = copy();
+        c.outpaint = new int[] {left, top, right, bottom};
+        return c;
+    }
+
+    /**
+     * AUTOMATIC1111's inpainting: blur the mask by this many pixels and paste the kept area back through it.
+     * Setting any of maskBlur, invertMask, maskedContent or onlyMasked switches to AUTOMATIC1111's inpainting
+     * (mask blur 4 unless set); without them the mask is used as given.
+     */
+    public ImageRequest maskBlur(int pixels) {
+        ImageRequest c = copy();
+        c.maskBlur = pixels;
+        return c;
+    }
+
+    /** Repaint the mask's dark area and keep the light one. */
+    public ImageRequest invertMask() {
+        ImageRequest c = copy();
+        c.invertMask = true;
+        return c;
+    }
+
+    /** What the area to repaint starts from: original, fill, latent-noise or latent-nothing. */
+    public ImageRequest maskedContent(String mode) {
+        ImageRequest c = copy();
+        c.maskedContent = mode;
+        return c;
+    }
+
+    /** "Only masked": work on the region around the mask (padded by this many pixels) at full size, paste it back. */
+    public ImageRequest onlyMasked(int padding) {
+        ImageRequest c = copy();
+        c.onlyMaskedPadding = padding;
+        return c;
+    }
+
+    /**
+     * AUTOMATIC1111's hires fix of text-to-image: generate at the request's size, upscale by {@code scale} with
+     * {@code upscaler} ("Latent", "Latent (bicubic)", "Latent (nearest)", "Lanczos", "Bicubic", "Nearest", "None"),
+     * then image-to-image at that size for {@code steps} steps (0 = the request's) at strength {@code denoise}.
+     */
+    public ImageRequest hiresFix(double scale, int steps, double denoise, String upscaler) {
+        ImageRequest c = copy();
+        c.hiresScale = scale;
+        c.hiresSteps = steps;
+        c.hiresDenoise = denoise;
+        c.hiresUpscaler = upscaler;
+        return c;
+    }
+
     Integer noiseLevel() {
         return noiseLevel;
+    }
+
+    int[] outpaintBorders() {
+        return outpaint;
+    }
+
+    boolean a1111Inpainting() {
+        return outpaint != null || maskBlur != null || invertMask || maskedContent != null || onlyMaskedPadding != null;
+    }
+
+    Integer maskBlur() {
+        return maskBlur;
+    }
+
+    boolean invertsMask() {
+        return invertMask;
+    }
+
+    String maskedContent() {
+        return maskedContent;
+    }
+
+    Integer onlyMaskedPadding() {
+        return onlyMaskedPadding;
+    }
+
+    Double hiresScale() {
+        return hiresScale;
+    }
+
+    int hiresSteps() {
+        return hiresSteps;
+    }
+
+    double hiresDenoise() {
+        return hiresDenoise;
+    }
+
+    String hiresUpscaler() {
+        return hiresUpscaler;
     }
 
     String prompt() {

@@ -11,7 +11,10 @@ import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
+import dev.ldm4j.pipeline.HiresFix;
 import dev.ldm4j.pipeline.InitImage;
+import dev.ldm4j.pipeline.MaskOptions;
+import dev.ldm4j.pipeline.Outpaint;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.sampling.StepListener;
 import java.nio.file.Path;
@@ -39,11 +42,13 @@ import org.bytedeco.javacpp.PointerScope;
 public final class StableDiffusion implements AutoCloseable {
     private final LatentDiffusionModel model;
     private final Generator generator;
+    private final Generator.Options generatorOptions;
     private final int defaultSize;
 
-    private StableDiffusion(LatentDiffusionModel model, Generator generator, int defaultSize) {
+    private StableDiffusion(LatentDiffusionModel model, Generator.Options generatorOptions, int defaultSize) {
         this.model = model;
-        this.generator = generator;
+        this.generatorOptions = generatorOptions;
+        this.generator = new Generator(model, generatorOptions);
         this.defaultSize = defaultSize;
     }
 
@@ -70,7 +75,7 @@ public final class StableDiffusion implements AutoCloseable {
         }
         int size = ModelConfig.recommendedImageSize(ModelConfig.configFor(options.checkpoint(), options.config()))
                 .orElse(512);
-        return new StableDiffusion(model, new Generator(model, options.generatorOptions()), size);
+        return new StableDiffusion(model, options.generatorOptions(), size);
     }
 
     /** The checkpoint's name, as the parameters text's "Model:" shows it. */
@@ -107,10 +112,15 @@ public final class StableDiffusion implements AutoCloseable {
     private List<GeneratedImage> run(ImageRequest request, Progress progress) {
         long seed = request.seed() == -1 ? new SecureRandom().nextInt() & 0x7fffffffL : request.seed();
         GenerationRequest r = toRequest(request, seed);
+        Generator generator = request.hiresScale() == null ? this.generator : new Generator(model,
+                generatorOptions.withHires(new HiresFix(request.hiresScale(), 0, 0, request.hiresSteps(),
+                        request.hiresDenoise(), request.hiresUpscaler(), null)));
         generator.validate(r);
         StepListener listener = progress == null ? StepListener.NONE
                 : StepListener.onStep(s -> progress.step(s.index() + 1, s.count()));
-        String parameters = Parameters.a1111(r, model.name());
+        String parameters = Parameters.a1111(r, model.name(), request.hiresScale() == null ? null
+                : new HiresFix(request.hiresScale(), 0, 0, request.hiresSteps(), request.hiresDenoise(),
+                        request.hiresUpscaler(), null));
         try (PointerScope scope = new PointerScope(); GenerationResult result = generator.generate(r, listener)) {
             List<GeneratedImage> images = new ArrayList<>();
             for (RgbImage image : ImageTensors.toRgb8(result.images())) {
@@ -128,8 +138,30 @@ public final class StableDiffusion implements AutoCloseable {
             double strength = q.strength() != null ? q.strength() : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
             init = new InitImage(image, mask, strength, InitImage.Encoding.SAMPLE, InitImage.Noising.COMPVIS,
                     q.noiseLevel() != null ? q.noiseLevel() : InitImage.DEFAULT_NOISE_LEVEL);
-        } else if (q.mask() != null || q.strength() != null || q.noiseLevel() != null) {
-            throw new IllegalArgumentException("a mask, a strength or a noise level needs an init image");
+        } else if (q.mask() != null || q.strength() != null || q.noiseLevel() != null || q.a1111Inpainting()) {
+            throw new IllegalArgumentException("a mask, a strength, a noise level, outpainting or inpainting options "
+                    + "need an init image");
+        }
+        if (init != null && q.a1111Inpainting()) {
+            boolean grow = q.outpaintBorders() != null;
+            if (grow && (init.mask() != null || q.invertsMask() || q.onlyMaskedPadding() != null)) {
+                throw new IllegalArgumentException("outpainting makes its own mask: no mask, invertMask or onlyMasked");
+            }
+            if (!grow && init.mask() == null) {
+                throw new IllegalArgumentException("inpainting options need a mask (or outpaint)");
+            }
+            MaskOptions.MaskedContent content = q.maskedContent() != null
+                    ? MaskOptions.MaskedContent.parse(q.maskedContent())
+                    : grow ? MaskOptions.MaskedContent.FILL : MaskOptions.MaskedContent.ORIGINAL;
+            MaskOptions options = new MaskOptions(q.maskBlur() == null ? 4 : q.maskBlur(), q.invertsMask(), content,
+                    q.onlyMaskedPadding() != null, q.onlyMaskedPadding() == null ? 32 : q.onlyMaskedPadding());
+            if (grow) {
+                int[] b = q.outpaintBorders();
+                init = new Outpaint(b[0], b[1], b[2], b[3]).apply(q.strength() == null ? init.withStrength(1.0) : init,
+                        options);
+            } else {
+                init = init.withMaskOptions(options);
+            }
         }
         if (model.config().upscaler() && init != null) {
             // the x4 upscaler's request has its input's size; the image it makes is 4x that

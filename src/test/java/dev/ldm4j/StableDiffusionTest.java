@@ -137,6 +137,22 @@ class StableDiffusionTest {
     }
 
     @Test
+    void outpaintingAndHiresThroughTheApi() {
+        BufferedImage photo = new BufferedImage(48, 40, BufferedImage.TYPE_INT_RGB);
+        GeneratedImage grown = tiny.generate(SEEDED.size(64, 56).steps(2).initImage(photo).outpaint(8, 8, 8, 8))
+                .get(0);
+        assertEquals(64, grown.image().getWidth());
+        assertEquals(56, grown.image().getHeight());
+        assertTrue(grown.parameters().contains("Mask blur: 4, Masked content: fill"), grown.parameters());
+        List<String> heard = new ArrayList<>();
+        GeneratedImage hires = tiny.generate(SEEDED.size(32, 32).steps(2).hiresFix(2, 2, 0.5, "Lanczos"),
+                (done, total) -> heard.add(done + "/" + total)).get(0);
+        assertEquals(64, hires.image().getWidth());
+        assertEquals(List.of("1/3", "2/3", "3/3"), heard); // ddim: 2 steps, then hires steps - 1
+        assertThrows(IllegalArgumentException.class, () -> tiny.generate(SEEDED.maskBlur(4)));
+    }
+
+    @Test
     void badRequestsAreRefusedBeforeAnyWork() {
         assertThrows(IllegalArgumentException.class, () -> tiny.generate(SEEDED.sampler("euler_b")));
         assertThrows(IllegalArgumentException.class, () -> tiny.generate(SEEDED.size(60, 64)));

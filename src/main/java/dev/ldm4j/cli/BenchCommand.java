@@ -84,6 +84,11 @@ final class BenchCommand implements Runnable {
                     + "layout (fp16, 2.1 GB), to time the whole generate command without a downloaded model.")
     Path writeCheckpoint;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "With --write-checkpoint: the LDM YAML config whose layout and sizes to write (e.g. an x4 "
+                    + "upscaler's) instead of SD 1.5's.")
+    Path config;
+
     private static final List<String> STAGES = List.of("text", "unet", "decode", "encode");
 
     static ScalarType dtype(String name) {
@@ -97,8 +102,11 @@ final class BenchCommand implements Runnable {
         }
         Torch.load();
         Threads.apply(threads);
+        if (config != null && writeCheckpoint == null) {
+            throw new BadInputException("--config applies to --write-checkpoint only");
+        }
         if (writeCheckpoint != null) {
-            writeRandomCheckpoint(writeCheckpoint);
+            writeRandomCheckpoint(writeCheckpoint, config);
             return;
         }
         for (String stage : stages) {
@@ -235,17 +243,17 @@ final class BenchCommand implements Runnable {
      * All three components of SD 1.5 drawn in fp16, in the order of the released file's prefixes, and written
      * in one go (through a temporary file, as every output).
      */
-    private static void writeRandomCheckpoint(Path path) {
+    private static void writeRandomCheckpoint(Path path, Path yaml) {
         try (InferenceMode guard = new InferenceMode(); PointerScope scope = new PointerScope()) {
             RandomSource src = new RandomSource(0, ScalarType.Half);
-            Architecture sd1 = Architecture.SD1;
-            ModelConfig config = sd1.reference();
-            sd1.vae(src, config);
-            sd1.unet(src, config);
-            sd1.textEncoder(src, config, null);
+            ModelConfig config = yaml == null ? Architecture.SD1.reference() : ModelConfig.fromYaml(yaml);
+            Architecture arch = config.architecture();
+            arch.vae(src, config);
+            arch.unet(src, config);
+            arch.textEncoder(src, config, null);
             Tensors.write(path, src.taken());
-            System.out.printf("wrote %s: %d tensors, %d MB (SD 1.5 layout, random fp16 weights)%n", path,
-                    src.taken().size(), path.toFile().length() >> 20);
+            System.out.printf("wrote %s: %d tensors, %d MB (%s layout, random fp16 weights)%n", path,
+                    src.taken().size(), path.toFile().length() >> 20, yaml == null ? "SD 1.5" : config.describe());
         }
     }
 

@@ -25,6 +25,8 @@ import dev.ldm4j.pipeline.GenerationRequest;
 import dev.ldm4j.pipeline.GenerationResult;
 import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.pipeline.InitImage;
+import dev.ldm4j.pipeline.MaskOptions;
+import dev.ldm4j.pipeline.Outpaint;
 import dev.ldm4j.pipeline.Parameters;
 import dev.ldm4j.vae.TiledDecode;
 import java.nio.file.Path;
@@ -129,6 +131,60 @@ final class GenerateCommand implements Runnable {
                     + "Needs --init-img.")
     Path mask;
 
+    @Option(names = "--outpaint", paramLabel = "L,T,R,B",
+            description = "Grow the init image by these borders (pixels, multiples of 8) and paint them in; the "
+                    + "borders start as the stretched edge, --masked-content (default fill) says what they become.")
+    String outpaint;
+
+    @Option(names = "--mask-blur", paramLabel = "N",
+            description = "AUTOMATIC1111's inpainting: blur the mask by N pixels (its Gaussian) and paste the kept "
+                    + "area back through it (default 4 once any inpainting option or --outpaint is given).")
+    Integer maskBlur;
+
+    @Option(names = "--invert-mask", description = "Repaint the mask's black area and keep the white one.")
+    boolean invertMask;
+
+    @Option(names = "--masked-content", paramLabel = "MODE",
+            description = "What the area to repaint starts from: original (default), fill (colours spread from "
+                    + "around it; default for --outpaint), latent-noise, latent-nothing (AUTOMATIC1111's).")
+    String maskedContent;
+
+    @Option(names = "--inpaint-area", paramLabel = "AREA",
+            description = "whole (default) or masked: work on the region around the mask at the full size, then "
+                    + "paste it back (AUTOMATIC1111's \"only masked\").")
+    String inpaintArea;
+
+    @Option(names = "--inpaint-padding", paramLabel = "N",
+            description = "Pixels of context around the mask for --inpaint-area masked (default 32).")
+    Integer inpaintPadding;
+
+    @Option(names = "--hires-scale", paramLabel = "S",
+            description = "Hires fix: generate at -W/-H, upscale by S (1..8) and run image-to-image at that size "
+                    + "(default 2 once any --hires-* flag is given).")
+    Double hiresScale;
+
+    @Option(names = "--hires-resize", paramLabel = "WxH",
+            description = "Hires fix: the target size instead of --hires-scale (0 for a side keeps the ratio; both "
+                    + "given: cover, then crop, as AUTOMATIC1111's hr_resize_x/y).")
+    String hiresResize;
+
+    @Option(names = "--hires-steps", paramLabel = "N",
+            description = "Hires fix: steps of the second pass (default: --steps).")
+    Integer hiresSteps;
+
+    @Option(names = "--hires-denoise", paramLabel = "D",
+            description = "Hires fix: denoising strength of the second pass, (0, 1] (default 0.7).")
+    Double hiresDenoise;
+
+    @Option(names = "--hires-upscaler", paramLabel = "NAME",
+            description = "Hires fix: latent (default; AUTOMATIC1111's \"Latent\", bilinear), \"latent (bicubic)\", "
+                    + "\"latent (nearest)\", lanczos, bicubic, nearest, none, or x4 (--hires-upscale-model).")
+    String hiresUpscaler;
+
+    @Option(names = "--hires-upscale-model", paramLabel = "FILE",
+            description = "Hires fix: the x4 upscaler checkpoint for --hires-upscaler x4.")
+    Path hiresUpscaleModel;
+
     @Option(names = "--noise-level", paramLabel = "N",
             description = "x4 upscaler: how much the low-resolution input is noised before the UNet sees it, 0..349 "
                     + "(default " + InitImage.DEFAULT_NOISE_LEVEL + ").")
@@ -219,6 +275,7 @@ final class GenerateCommand implements Runnable {
             seed = new SecureRandom().nextInt() & 0x7fffffffL;
         }
         InitImage init = initImage();
+        checkHiresFlags(init);
         boolean upscaler = upscaler();
         if (noiseLevel != null && !upscaler) {
             throw new BadInputException("--noise-level applies to the x4 upscaler only");
@@ -257,8 +314,12 @@ final class GenerateCommand implements Runnable {
             // tile's 4x size (the decode of a large output is tiled in any case)
             int pw = 4 * Math.min(w, Generator.UPSCALE_TILE);
             int ph = 4 * Math.min(h, Generator.UPSCALE_TILE);
+            // a hires fix's second pass is the larger one
+            dev.ldm4j.pipeline.HiresFix planned = hiresFix(null, false);
+            GenerationRequest peak = planned == null ? request : request.withSize(
+                    planned.target(w, h).width(8), planned.target(w, h).height(8));
             checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), pw, ph,
-                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : request);
+                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : peak);
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
@@ -274,7 +335,10 @@ final class GenerateCommand implements Runnable {
         }
         try (LatentDiffusionModel sd = ModelLoader.load(load);
              LatentDiffusionModel second = refiner == null ? null : ModelLoader.load(new ModelLoader.Options(refiner,
-                     null, null, null, unetPrecision, vaeP, dev, null, embdDir))) {
+                     null, null, null, unetPrecision, vaeP, dev, null, embdDir));
+             LatentDiffusionModel x4 = hiresUpscaleModel == null ? null : ModelLoader.load(new ModelLoader.Options(
+                     hiresUpscaleModel, null, null, null, unetPrecision, vaeP, dev, null))) {
+            hires = hiresFix(x4);
             if (second != null && (sd.config().architecture() != Architecture.SDXL
                     || second.config().architecture() != Architecture.SDXL)) {
                 throw new BadInputException("--refiner pairs two SDXL models; got " + sd.config().describe()
@@ -315,10 +379,13 @@ final class GenerateCommand implements Runnable {
                 + " (looked for " + name + ".safetensors, .ckpt, .pt; --lora-model-dir sets the folder)");
     }
 
+    /** The hires fix of this run: null without --hires-* flags. */
+    private dev.ldm4j.pipeline.HiresFix hires;
+
     private void generate(LatentDiffusionModel sd, LatentDiffusionModel second, GenerationRequest request,
                           List<Path> outputs) {
         Generator generator = new Generator(sd, new Generator.Options(vaeTiling,
-                second == null ? null : new Generator.Refiner(second, refinerSwitch)));
+                second == null ? null : new Generator.Refiner(second, refinerSwitch), hires));
         int total = generator.plannedSteps(request);
         System.err.println("seed " + seed);
         GenerationResult result;
@@ -330,7 +397,7 @@ final class GenerateCommand implements Runnable {
         }
         try (result) {
             List<RgbImage> images = ImageTensors.toRgb8(result.images());
-            String params = Parameters.a1111(request, sd.name());
+            String params = Parameters.a1111(request, sd.name(), hires);
             for (int i = 0; i < images.size(); i++) {
                 Images.writePng(outputs.get(i), images.get(i), Map.of(Images.PARAMETERS, params));
                 System.err.println("wrote " + outputs.get(i));
@@ -377,8 +444,8 @@ final class GenerateCommand implements Runnable {
         }
         String size = init.image().width() + "x" + init.image().height();
         if (init.image().width() != w || init.image().height() != h) {
-            throw new BadInputException("the init image " + initImg + " is " + size + " but -W/-H ask for "
-                    + w + "x" + h + "; resize the image or leave out -W/-H");
+            throw new BadInputException("the init image " + initImg + (outpaint != null ? " grown by --outpaint" : "")
+                    + " is " + size + " but -W/-H ask for " + w + "x" + h + "; resize the image or leave out -W/-H");
         }
         if (w % 8 != 0 || h % 8 != 0) {
             throw new BadInputException("the init image " + initImg + " is " + size
@@ -403,9 +470,15 @@ final class GenerateCommand implements Runnable {
             requireInitImage("--vae-encoding", vaeEncoding);
             requireInitImage("--img2img-noising", noising);
             requireInitImage("--noise-level", noiseLevel);
+            requireInitImage("--outpaint", outpaint);
+            requireInitImage("--mask-blur", maskBlur);
+            requireInitImage("--invert-mask", invertMask ? true : null);
+            requireInitImage("--masked-content", maskedContent);
+            requireInitImage("--inpaint-area", inpaintArea);
+            requireInitImage("--inpaint-padding", inpaintPadding);
             return null;
         }
-        double s = strength != null ? strength : mask != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
+        double s = strength != null ? strength : mask != null || outpaint != null ? 1.0 : InitImage.DEFAULT_STRENGTH;
         if (!(s >= 0 && s <= 1)) {
             throw new BadInputException("--strength must be in [0, 1], got " + strength);
         }
@@ -417,7 +490,85 @@ final class GenerateCommand implements Runnable {
             throw new BadInputException("the mask " + mask + " is " + maskImage.width() + "x" + maskImage.height()
                     + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
         }
-        return new InitImage(image, maskImage, s, encoding, noisingMode);
+        InitImage init = new InitImage(image, maskImage, s, encoding, noisingMode);
+        MaskOptions options = maskOptions();
+        if (outpaint != null) {
+            Outpaint grow = Outpaint.parse(outpaint);
+            return grow.apply(init, options);
+        }
+        if (options != null && maskImage == null) {
+            throw new BadInputException("--mask-blur, --invert-mask, --masked-content and --inpaint-area/--inpaint-padding "
+                    + "need --mask (or --outpaint)");
+        }
+        return options == null ? init : init.withMaskOptions(options);
+    }
+
+    /** AUTOMATIC1111's inpainting options from the flags; null when none is given (the mask is used as given). */
+    private MaskOptions maskOptions() {
+        boolean any = maskBlur != null || invertMask || maskedContent != null || inpaintArea != null
+                || inpaintPadding != null || outpaint != null;
+        if (!any) {
+            return null;
+        }
+        if (outpaint != null && (mask != null || invertMask || inpaintArea != null || inpaintPadding != null)) {
+            throw new BadInputException("--outpaint makes its own mask: it takes no --mask, --invert-mask, "
+                    + "--inpaint-area or --inpaint-padding");
+        }
+        boolean onlyMasked = false;
+        if (inpaintArea != null) {
+            String a = inpaintArea.trim().toLowerCase(Locale.ROOT);
+            if (!a.equals("whole") && !a.equals("masked")) {
+                throw new BadInputException("--inpaint-area: expected whole or masked, got '" + inpaintArea + "'");
+            }
+            onlyMasked = a.equals("masked");
+        }
+        MaskOptions.MaskedContent content = maskedContent != null ? MaskOptions.MaskedContent.parse(maskedContent)
+                : outpaint != null ? MaskOptions.MaskedContent.FILL : MaskOptions.MaskedContent.ORIGINAL;
+        return new MaskOptions(maskBlur == null ? 4 : maskBlur, invertMask, content, onlyMasked,
+                inpaintPadding == null ? 32 : inpaintPadding);
+    }
+
+    /** Refuses hires flags that cannot apply, before anything is loaded. */
+    private void checkHiresFlags(InitImage init) {
+        boolean any = hiresScale != null || hiresResize != null || hiresSteps != null || hiresDenoise != null
+                || hiresUpscaler != null || hiresUpscaleModel != null;
+        if (!any) {
+            return;
+        }
+        if (init != null) {
+            throw new BadInputException("--hires-* apply to text-to-image only (no -i/--init-img)");
+        }
+        boolean x4 = hiresUpscaler != null && hiresUpscaler.trim().equalsIgnoreCase("x4");
+        if (x4 != (hiresUpscaleModel != null)) {
+            throw new BadInputException(x4 ? "--hires-upscaler x4 needs --hires-upscale-model FILE"
+                    : "--hires-upscale-model is used by --hires-upscaler x4 only");
+        }
+        hiresFix(null, false); // checks the values
+    }
+
+    private dev.ldm4j.pipeline.HiresFix hiresFix(LatentDiffusionModel x4) {
+        return hiresFix(x4, true);
+    }
+
+    /** The hires fix the flags ask for (null: none); {@code withModel} false checks the values only. */
+    private dev.ldm4j.pipeline.HiresFix hiresFix(LatentDiffusionModel x4, boolean withModel) {
+        if (hiresScale == null && hiresResize == null && hiresSteps == null && hiresDenoise == null
+                && hiresUpscaler == null && hiresUpscaleModel == null) {
+            return null;
+        }
+        int[] resize = hiresResize == null ? new int[] {0, 0} : pair("--hires-resize", hiresResize, "x");
+        String name = hiresUpscaler == null ? "Latent" : hiresUpscaler.trim();
+        boolean x4Name = name.equalsIgnoreCase("x4");
+        if (x4Name && !withModel) {
+            name = "Latent";
+        }
+        try {
+            return new dev.ldm4j.pipeline.HiresFix(hiresScale == null ? 2.0 : hiresScale, resize[0], resize[1],
+                    hiresSteps == null ? 0 : hiresSteps, hiresDenoise == null ? 0.7 : hiresDenoise, name,
+                    x4Name ? x4 : null);
+        } catch (dev.ldm4j.io.BadRequestException e) {
+            throw new BadInputException("--hires-*: " + e.getMessage());
+        }
     }
 
     private static void requireInitImage(String flag, Object value) {

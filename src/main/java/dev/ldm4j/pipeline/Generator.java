@@ -23,12 +23,22 @@ public final class Generator {
     /**
      * @param vaeTiling decode in tiles (true), whole (false), or only above {@link TiledDecode#AUTO_PIXELS} (null)
      * @param refiner   null, or a second model that takes over the denoising at the end ({@link Refiner})
+     * @param hires     null, or AUTOMATIC1111's hires fix for text-to-image requests ({@link HiresFix})
      */
-    public record Options(Boolean vaeTiling, Refiner refiner) {
-        public static final Options DEFAULT = new Options(null, null);
+    public record Options(Boolean vaeTiling, Refiner refiner, HiresFix hires) {
+        public static final Options DEFAULT = new Options(null, null, null);
+
+        public Options(Boolean vaeTiling, Refiner refiner) {
+            this(vaeTiling, refiner, null);
+        }
 
         public Options(Boolean vaeTiling) {
-            this(vaeTiling, null);
+            this(vaeTiling, null, null);
+        }
+
+        /** These options with a hires fix (null: none). */
+        public Options withHires(HiresFix h) {
+            return new Options(vaeTiling, refiner, h);
         }
 
         boolean tiled(GenerationRequest r) {
@@ -85,7 +95,10 @@ public final class Generator {
 
     /** Checks what can be checked before any work: size, init image, sampler and scheduler names. */
     public void validate(GenerationRequest r) {
-        if (model.config().upscaler()) {
+        if (options.hires() != null) {
+            hiresOnly(r);
+            new HiresPass(model, options).plannedSteps(r);
+        } else if (model.config().upscaler()) {
             new Upscale(model, options).validate(r);
         } else if (r.init() == null) {
             new TextToImage(model, options).validate(r);
@@ -96,6 +109,10 @@ public final class Generator {
 
     /** The number of sampler steps the request runs (fewer than its steps for image-to-image below strength 1). */
     public int plannedSteps(GenerationRequest r) {
+        if (options.hires() != null) {
+            hiresOnly(r);
+            return new HiresPass(model, options).plannedSteps(r);
+        }
         if (model.config().upscaler()) {
             return new Upscale(model, options).validate(r);
         }
@@ -129,9 +146,22 @@ public final class Generator {
 
     /** Runs the request; {@code listener} hears every sampler step. The result must be closed. */
     public GenerationResult generate(GenerationRequest r, StepListener listener) {
+        if (options.hires() != null) {
+            hiresOnly(r);
+            return Float32Fallback.run(model, m -> new HiresPass(m, options).generate(r, listener));
+        }
         return Float32Fallback.run(model, m -> m.config().upscaler() ? new Upscale(m, options).generate(r, listener)
                 : r.init() == null ? new TextToImage(m, options).generate(r, listener)
+                : r.init().mask() != null && r.init().maskOptions() != null
+                        ? new MaskedInpaint(m, options).generate(r, listener)
                 : new ImageToImage(m, options).generate(r, listener));
+    }
+
+    private void hiresOnly(GenerationRequest r) {
+        if (r.init() != null || model.config().upscaler()) {
+            throw new dev.ldm4j.io.BadRequestException("the hires fix applies to text-to-image only (no init "
+                    + "image, not the x4 upscaler)");
+        }
     }
 
     /**

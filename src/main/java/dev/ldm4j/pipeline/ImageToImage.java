@@ -44,6 +44,53 @@ final class ImageToImage {
         this.options = options;
     }
 
+    /** The init latent with its masked part replaced as {@code content} says. */
+    private static Tensor latentContent(Tensor initLatent, Tensor latentMask, MaskOptions.MaskedContent content,
+                                        long seed) {
+        Tensor keep = Masks.keep(latentMask);
+        if (content == MaskOptions.MaskedContent.LATENT_NOTHING) {
+            return initLatent.mul(keep);
+        }
+        if (content == MaskOptions.MaskedContent.LATENT_NOISE) {
+            try (SeededNoise fresh = new SeededNoise(seed)) {
+                return initLatent.mul(keep).add(fresh.randn(dev.ldm4j.nn.Tensors.shape(initLatent)).mul(latentMask));
+            }
+        }
+        return initLatent;
+    }
+
+    /**
+     * The image-to-image pass of a hires fix: {@code r} (no init image, its size the latent's) sampled from
+     * {@code initLatent} [B, C, h, w] noised with {@code startNoise} for t_enc steps of its plan (see
+     * {@link StartPoint#atTEnc}); later draws come from {@code noise}. An inpainting model gets the conditioning of
+     * a full mask, as AUTOMATIC1111's hires pass does.
+     */
+    GenerationResult generateFromLatent(GenerationRequest r, Tensor initLatent, Tensor startNoise, int tEnc,
+                                        SeededNoise noise, StepListener listener) {
+        Sampler sampler = GuidedModel.sampler(r);
+        Plan plan = plan(r);
+        StartPoint start = StartPoint.atTEnc(plan, tEnc, InitImage.Noising.COMPVIS);
+        Plan run = plan.from(start.sampleFrom());
+        try (InferenceMode guard = new InferenceMode();
+             PointerScope scope = new PointerScope()) {
+            Tensor x = start.latent(plan, model.schedule(), initLatent, startNoise);
+            Tensor concat = model.config().inpainting() ? TextToImage.fullMask(model, x) : null;
+            ModelFn fn = GuidedModel.of(model, options, r, concat);
+            Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
+            Tensor z0 = sampler.sample(denoiser, run, x, noise, listener);
+            Tensor images = model.decode(z0, options.tiled(r));
+            images.retainReference();
+            z0.retainReference();
+            return new GenerationResult(r, images, z0);
+        }
+    }
+
+    /** The number of steps {@link #generateFromLatent} runs for {@code r} and t_enc. */
+    int plannedSteps(GenerationRequest r, int tEnc) {
+        Plan plan = plan(r);
+        return plan.from(StartPoint.atTEnc(plan, tEnc, InitImage.Noising.COMPVIS).sampleFrom()).steps();
+    }
+
     /** Checks what can be checked before any work: the init image, size, sampler and scheduler names. */
     void validate(GenerationRequest r) {
         if (r.init() == null) {
@@ -73,6 +120,15 @@ final class ImageToImage {
     }
 
     GenerationResult generate(GenerationRequest r, StepListener listener) {
+        return generate(r, listener, MaskOptions.MaskedContent.ORIGINAL);
+    }
+
+    /**
+     * As {@link #generate(GenerationRequest, StepListener)}; with a mask, {@code content} LATENT_NOISE or
+     * LATENT_NOTHING replaces the init latent under the mask by the seed's x_T (a fresh generator, as A1111's
+     * create_random_tensors of the seed) or by zeros before it is noised (A1111's inpainting_fill 2 and 3).
+     */
+    GenerationResult generate(GenerationRequest r, StepListener listener, MaskOptions.MaskedContent content) {
         validate(r);
         InitImage init = r.init();
         Sampler sampler = GuidedModel.sampler(r);
@@ -97,6 +153,9 @@ final class ImageToImage {
                 x = start.latent(plan, model.schedule(), null, noise.randn(b, model.latentChannels(), h, w));
             } else {
                 initLatent = LatentEncoder.encode(model, image, b, encoding, noise);
+                if (mask != null) {
+                    initLatent = latentContent(initLatent, Masks.toLatent(mask, b, h, w), content, r.seed());
+                }
                 x = start.latent(plan, model.schedule(), initLatent, noise.randn(b, model.latentChannels(), h, w));
             }
 

@@ -20,9 +20,11 @@ import java.util.Objects;
  * @param strength in [0, 1]
  * @param encoding how the VAE posterior of an image becomes a latent
  * @param noising  at which noise level the init latent enters relative to the first denoised step
+ * @param maskOptions null: the mask is used as given (the reference scripts' inpainting); else AUTOMATIC1111's
+ *                 inpainting around it (mask blur, invert, masked content, only-masked area; see {@link MaskOptions})
  */
 public record InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising,
-                        int noiseLevel) {
+                        int noiseLevel, MaskOptions maskOptions) {
     /** The x4 upscaler's default noise level (diffusers' and the reference script's). */
     public static final int DEFAULT_NOISE_LEVEL = 20;
 
@@ -67,6 +69,12 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
         }
     }
 
+    /** An init image whose mask (if any) is used as given. */
+    public InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising,
+                     int noiseLevel) {
+        this(image, mask, strength, encoding, noising, noiseLevel, null);
+    }
+
     /** An init image with the default noise level (used by the x4 upscaler only). */
     public InitImage(RgbImage image, GrayImage mask, double strength, Encoding encoding, Noising noising) {
         this(image, mask, strength, encoding, noising, DEFAULT_NOISE_LEVEL);
@@ -77,7 +85,7 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
      * before the UNet sees it (and the class label it is told); 0 to 349.
      */
     public InitImage withNoiseLevel(int level) {
-        return new InitImage(image, mask, strength, encoding, noising, level);
+        return new InitImage(image, mask, strength, encoding, noising, level, maskOptions);
     }
 
     /** Image-to-image at a strength, sampling the posterior, CompVis noising. */
@@ -91,14 +99,24 @@ public record InitImage(RgbImage image, GrayImage mask, double strength, Encodin
     }
 
     public InitImage withStrength(double s) {
-        return new InitImage(image, mask, s, encoding, noising, noiseLevel);
+        return new InitImage(image, mask, s, encoding, noising, noiseLevel, maskOptions);
     }
 
     public InitImage withEncoding(Encoding e) {
-        return new InitImage(image, mask, strength, e, noising, noiseLevel);
+        return new InitImage(image, mask, strength, e, noising, noiseLevel, maskOptions);
     }
 
     public InitImage withNoising(Noising n) {
-        return new InitImage(image, mask, strength, encoding, n, noiseLevel);
+        return new InitImage(image, mask, strength, encoding, n, noiseLevel, maskOptions);
+    }
+
+    /** This init image with AUTOMATIC1111's inpainting options (null: the mask as given). */
+    public InitImage withMaskOptions(MaskOptions o) {
+        return new InitImage(image, mask, strength, encoding, noising, noiseLevel, o);
+    }
+
+    /** This init image with another image and mask (same settings). */
+    InitImage withImage(RgbImage newImage, GrayImage newMask) {
+        return new InitImage(newImage, newMask, strength, encoding, noising, noiseLevel, maskOptions);
     }
 }

@@ -35,6 +35,15 @@ public final class Parameters {
     }
 
     public static String a1111(GenerationRequest r, String modelName) {
+        return a1111(r, modelName, null);
+    }
+
+    /**
+     * As {@link #a1111(GenerationRequest, String)}, with AUTOMATIC1111's fields of a hires fix (Denoising strength,
+     * Hires upscale or Hires resize, Hires steps, Hires upscaler) and of its inpainting options (Mask blur, Masked
+     * content, Inpaint area, Masked area padding) where the request has them.
+     */
+    public static String a1111(GenerationRequest r, String modelName, HiresFix hires) {
         StringBuilder sb = new StringBuilder(r.prompt());
         if (!r.negativePrompt().isEmpty()) {
             sb.append("\nNegative prompt: ").append(r.negativePrompt());
@@ -58,6 +67,34 @@ public final class Parameters {
             if (init.noising() != InitImage.Noising.COMPVIS) {
                 sb.append(", Img2img noising: ").append(init.noising().name().toLowerCase(Locale.ROOT));
             }
+        }
+        MaskOptions mo = init == null || init.mask() == null ? null : init.maskOptions();
+        if (mo != null) {
+            sb.append(", Mask blur: ").append(mo.blur());
+            if (mo.invert()) {
+                sb.append(", Mask mode: Inpaint not masked");
+            }
+            sb.append(", Masked content: ").append(switch (mo.content()) {
+                case FILL -> "fill";
+                case ORIGINAL -> "original";
+                case LATENT_NOISE -> "latent noise";
+                case LATENT_NOTHING -> "latent nothing";
+            });
+            if (mo.onlyMasked()) {
+                sb.append(", Inpaint area: Only masked, Masked area padding: ").append(mo.padding());
+            }
+        }
+        if (hires != null) {
+            sb.append(", Denoising strength: ").append(number(hires.denoise()));
+            if (hires.resizeX() == 0 && hires.resizeY() == 0) {
+                sb.append(", Hires upscale: ").append(number(hires.scale()));
+            } else {
+                sb.append(", Hires resize: ").append(hires.resizeX()).append('x').append(hires.resizeY());
+            }
+            if (hires.steps() > 0) {
+                sb.append(", Hires steps: ").append(hires.steps());
+            }
+            sb.append(", Hires upscaler: ").append(hires.upscaler());
         }
         if (r.eta() != 0) {
             sb.append(", Eta: ").append(number(r.eta()));

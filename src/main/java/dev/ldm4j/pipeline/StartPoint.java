@@ -28,7 +28,18 @@ record StartPoint(int noiseIndex, int sampleFrom) {
             return new StartPoint(PURE_NOISE, 0);
         }
         int n = plan.steps();
-        int tEnc = Math.min((int) (strength * requestedSteps), n - 1);
+        return atTEnc(plan, Math.min((int) (strength * requestedSteps), n - 1), noising);
+    }
+
+    /**
+     * The start of a run of t_enc steps (t_enc + 1 for the k-diffusion samplers), t_enc in 0..plan steps - 1:
+     * what AUTOMATIC1111's "fixed steps" img2img of its hires fix asks for (t_enc = hires steps - 1).
+     */
+    static StartPoint atTEnc(Plan plan, int tEnc, InitImage.Noising noising) {
+        int n = plan.steps();
+        if (tEnc < 0 || tEnc > n - 1) {
+            throw new IllegalArgumentException("t_enc " + tEnc + " outside 0.." + (n - 1));
+        }
         int k = n - tEnc;
         if (noising == InitImage.Noising.DIFFUSERS) {
             return new StartPoint(k, k);

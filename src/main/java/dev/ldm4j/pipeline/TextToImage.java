@@ -64,7 +64,7 @@ final class TextToImage {
         Plan plan = sampler.plan(model.schedule(), Scheduler.byName(r.scheduler()), r.steps());
         try (InferenceMode guard = new InferenceMode();
              PointerScope scope = new PointerScope()) {
-            ModelFn fn = GuidedModel.of(model, options, r, model.config().inpainting() ? fullMask(xT) : null);
+            ModelFn fn = GuidedModel.of(model, options, r, model.config().inpainting() ? fullMask(model, xT) : null);
             Denoiser denoiser = new Denoiser(fn, model.prediction(), model.schedule());
             Tensor z0 = sampler.sample(denoiser, plan, plan.initialLatent(xT), noise, listener);
             Tensor images = model.decode(z0, options.tiled(r));
@@ -75,7 +75,7 @@ final class TextToImage {
     }
 
     /** An inpainting model's conditioning for repainting everything: mask of ones, latent of a grey image. */
-    private Tensor fullMask(Tensor xT) {
+    static Tensor fullMask(LatentDiffusionModel model, Tensor xT) {
         int f = model.downscaleFactor();
         int b = (int) xT.size(0);
         long h = xT.size(2);

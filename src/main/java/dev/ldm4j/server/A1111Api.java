@@ -118,14 +118,16 @@ final class A1111Api {
         });
         app.get("/sdapi/v1/loras", ctx -> send(ctx, loras.list()));
         app.post("/sdapi/v1/refresh-loras", ctx -> send(ctx, null));
-        // ldm4j takes no separate VAE per request or image upscalers yet: empty lists, so that clients that ask
-        // at start work
+        // ldm4j takes no separate VAE per request yet: an empty list, so that clients that ask at start work
         app.get("/sdapi/v1/sd-vae", ctx -> send(ctx, List.of()));
         app.get("/sdapi/v1/embeddings", ctx -> send(ctx, embeddings(served.model())));
         app.get("/sdapi/v1/upscalers", ctx -> send(ctx, List.of(
                 new Bodies.UpscalerItem("None", null, null, null, 4),
                 new Bodies.UpscalerItem("Lanczos", null, null, null, 4),
-                new Bodies.UpscalerItem("Nearest", null, null, null, 4))));
+                new Bodies.UpscalerItem("Nearest", null, null, null, 4),
+                new Bodies.UpscalerItem("Bicubic", null, null, null, 4))));
+        // image-space upscaling is quick: it runs on the request's thread, not the generation queue
+        app.post("/sdapi/v1/extra-single-image", ctx -> send(ctx, ExtrasApi.singleImage(new Fields(body(ctx)))));
         app.get("/sdapi/v1/latent-upscale-modes", ctx -> send(ctx,
                 LATENT_UPSCALE_MODES.stream().map(Bodies.LatentUpscaleMode::new).toList()));
         app.post("/sdapi/v1/png-info", ctx -> send(ctx, pngInfo(new Fields(body(ctx)))));
@@ -176,15 +178,15 @@ final class A1111Api {
         int clipSkip = options.clipSkip();
         return () -> {
             served.ensure(wanted == null ? served.entry() : wanted, uses);
-            Generator generator = new Generator(served.model());
             ModelEntry entry = served.entry();
             int imageSize = ModelConfig.recommendedImageSize(ModelConfig.configFor(entry.file(), entry.config()))
                     .orElse(512);
             A1111Request.Defaults d = new A1111Request.Defaults(imageSize, clipSkip,
-                    generator.model().downscaleFactor());
+                    served.model().downscaleFactor());
             A1111Request parsed = task.equals("txt2img") ? A1111Request.txt2img(body, d)
                     : A1111Request.img2img(body, d);
-            A1111Request request = new A1111Request(parsed.iterations(), received);
+            Generator generator = new Generator(served.model(), Generator.Options.DEFAULT.withHires(parsed.hires()));
+            A1111Request request = new A1111Request(parsed.iterations(), received, parsed.hires());
             request.iterations().forEach(generator::validate);
             return new ImageJob(generator, progress, previews, json).run(task, owner, request);
         };

@@ -6,7 +6,9 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Resample;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.pipeline.GenerationRequest;
+import dev.ldm4j.pipeline.HiresFix;
 import dev.ldm4j.pipeline.InitImage;
+import dev.ldm4j.pipeline.MaskOptions;
 import dev.ldm4j.sampling.Samplers;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * @param iterations the requests, in order
  * @param received   the body as the client sent it (echoed as {@code parameters})
  */
-public record A1111Request(List<GenerationRequest> iterations, JsonNode received) {
+public record A1111Request(List<GenerationRequest> iterations, JsonNode received, HiresFix hires) {
     private static final Logger LOG = LoggerFactory.getLogger(A1111Request.class);
 
     /** Most iterations of one request: with MAX_BATCH images each, more would hold the queue for hours. */
@@ -35,16 +37,16 @@ public record A1111Request(List<GenerationRequest> iterations, JsonNode received
 
     /** Ignored fields and the value that changes nothing (null: any non-empty / true value matters). */
     private static final Map<String, Object> IGNORED_TXT2IMG = Map.ofEntries(
-            Map.entry("enable_hr", false), Map.entry("restore_faces", false), Map.entry("tiling", false),
+            Map.entry("restore_faces", false), Map.entry("tiling", false),
+            Map.entry("hr_checkpoint_name", ""), Map.entry("hr_sampler_name", ""), Map.entry("hr_prompt", ""),
+            Map.entry("hr_negative_prompt", ""), Map.entry("firstphase_width", 0), Map.entry("firstphase_height", 0),
             Map.entry("subseed_strength", 0), Map.entry("seed_resize_from_h", -1),
             Map.entry("seed_resize_from_w", -1), Map.entry("styles", List.of()), Map.entry("script_name", ""),
             Map.entry("script_args", List.of()), Map.entry("alwayson_scripts", Map.of()),
             Map.entry("s_churn", 0), Map.entry("s_tmax", 0), Map.entry("s_tmin", 0), Map.entry("s_noise", 1),
             Map.entry("s_min_uncond", 0), Map.entry("refiner_checkpoint", ""));
     private static final Map<String, Object> IGNORED_IMG2IMG = Map.ofEntries(
-            Map.entry("resize_mode", 0), Map.entry("mask_blur", 4), Map.entry("mask_blur_x", 4),
-            Map.entry("mask_blur_y", 4), Map.entry("inpainting_fill", 0), Map.entry("inpaint_full_res", true),
-            Map.entry("inpaint_full_res_padding", 0), Map.entry("initial_noise_multiplier", 1),
+            Map.entry("resize_mode", 0), Map.entry("initial_noise_multiplier", 1),
             Map.entry("image_cfg_scale", 1.5), Map.entry("include_init_images", false));
 
     /**
@@ -55,17 +57,72 @@ public record A1111Request(List<GenerationRequest> iterations, JsonNode received
      */
     public record Defaults(int imageSize, int clipSkip, int latentFactor) {}
 
+    public A1111Request(List<GenerationRequest> iterations, JsonNode received) {
+        this(iterations, received, null);
+    }
+
     public static A1111Request txt2img(JsonNode body, Defaults d) {
         Fields f = new Fields(body);
         warnIgnored(f, IGNORED_TXT2IMG);
-        return new A1111Request(iterations(f, d, null), body);
+        return new A1111Request(iterations(f, d, null), body, hires(f));
     }
 
     static A1111Request img2img(JsonNode body, Defaults d) {
         Fields f = new Fields(body);
         warnIgnored(f, IGNORED_TXT2IMG);
         warnIgnored(f, IGNORED_IMG2IMG);
+        if (f.bool("enable_hr", false)) {
+            LOG.warn("field 'enable_hr' is a txt2img field; ignored for img2img");
+        }
         return new A1111Request(iterations(f, d, initImage(f)), body);
+    }
+
+    /**
+     * txt2img's hires fix: enable_hr, hr_scale (2), hr_resize_x/y (0), hr_second_pass_steps (0 = steps),
+     * denoising_strength (0.75, A1111's default; must be above 0), hr_upscaler (A1111's "Latent" by default;
+     * "Latent", "Latent (bicubic)", "Latent (nearest)", None, Lanczos, Nearest, Bicubic).
+     */
+    private static HiresFix hires(Fields f) {
+        if (!f.bool("enable_hr", false)) {
+            return null;
+        }
+        double denoise = f.number("denoising_strength", 0.75);
+        if (!(denoise > 0 && denoise <= 1)) {
+            throw new BadRequestException("field 'denoising_strength' must be in (0, 1] with enable_hr, got " + denoise);
+        }
+        String upscaler = f.text("hr_upscaler", "Latent");
+        if (upscaler.equalsIgnoreCase("x4")) {
+            throw new BadRequestException("field 'hr_upscaler': the server has no x4 upscaler model; use a latent mode, "
+                    + "Lanczos, Nearest, Bicubic or None");
+        }
+        try {
+            return new HiresFix(f.number("hr_scale", 2.0), f.integer("hr_resize_x", 0, 0, 1 << 14),
+                    f.integer("hr_resize_y", 0, 0, 1 << 14), f.integer("hr_second_pass_steps", 0, 0,
+                    GenerationRequest.MAX_STEPS), denoise, upscaler, null);
+        } catch (BadRequestException e) {
+            throw new BadRequestException("fields 'hr_*': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * img2img's inpainting fields, with A1111's defaults: mask_blur 4 (or mask_blur_x), inpainting_fill 0
+     * (fill; 1 original, 2 latent noise, 3 latent nothing), inpaint_full_res true (0/1 accepted),
+     * inpaint_full_res_padding 0, inpainting_mask_invert 0.
+     */
+    private static MaskOptions maskOptions(Fields f) {
+        int blurX = f.integer("mask_blur_x", 4, 0, MaskOptions.MAX_BLUR);
+        int blurY = f.integer("mask_blur_y", blurX, 0, MaskOptions.MAX_BLUR);
+        int blur = f.integer("mask_blur", blurX, 0, MaskOptions.MAX_BLUR);
+        if (!f.present("mask_blur") && blurX != blurY) {
+            LOG.warn("mask_blur_x {} and mask_blur_y {} differ; ldm4j blurs both ways by {}", blurX, blurY, blurX);
+        }
+        int fill = f.integer("inpainting_fill", 0, 0, 3);
+        JsonNode fullRes = f.node("inpaint_full_res");
+        boolean onlyMasked = fullRes == null || fullRes.isNull() ? true
+                : fullRes.isNumber() ? fullRes.asInt() != 0 : f.bool("inpaint_full_res", true);
+        return new MaskOptions(blur, f.integer("inpainting_mask_invert", 0, 0, 1) == 1,
+                MaskOptions.MaskedContent.values()[fill], onlyMasked,
+                f.integer("inpaint_full_res_padding", 0, 0, 1 << 14));
     }
 
     private static List<GenerationRequest> iterations(Fields f, Defaults d, InitImage init) {
@@ -136,18 +193,12 @@ public record A1111Request(List<GenerationRequest> iterations, JsonNode received
         }
         String maskText = f.text("mask", null);
         GrayImage mask = maskText == null || maskText.isBlank() ? null : Base64Images.gray("mask", maskText);
-        if (mask != null && f.integer("inpainting_mask_invert", 0, 0, 1) == 1) {
-            byte[] px = mask.pixels().clone();
-            for (int i = 0; i < px.length; i++) {
-                px[i] = (byte) (255 - (px[i] & 0xff));
-            }
-            mask = new GrayImage(mask.width(), mask.height(), px);
-        }
         if (mask != null && (mask.width() != image.width() || mask.height() != image.height())) {
             throw new BadRequestException("field 'mask' is " + mask.width() + "x" + mask.height()
                     + " but the init image is " + image.width() + "x" + image.height() + "; they must match");
         }
-        return new InitImage(image, mask, strength, InitImage.Encoding.SAMPLE, InitImage.Noising.COMPVIS);
+        return new InitImage(image, mask, strength, InitImage.Encoding.SAMPLE, InitImage.Noising.COMPVIS,
+                InitImage.DEFAULT_NOISE_LEVEL, mask == null ? null : maskOptions(f));
     }
 
     /** A1111's resize mode 0 ("just resize"): the init image (and mask) stretched to the asked size, Lanczos. */
@@ -171,7 +222,8 @@ public record A1111Request(List<GenerationRequest> iterations, JsonNode received
             }
             mask = new GrayImage(width, height, gray);
         }
-        return new InitImage(scaled, mask, init.strength(), init.encoding(), init.noising());
+        return new InitImage(scaled, mask, init.strength(), init.encoding(), init.noising(), init.noiseLevel(),
+                init.maskOptions());
     }
 
     private static void warnIgnored(Fields f, Map<String, Object> ignored) {

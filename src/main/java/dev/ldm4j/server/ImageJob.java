@@ -50,7 +50,7 @@ final class ImageJob {
                 progress.iteration(i, generator.plannedSteps(r));
                 try (GenerationResult result = generator.generate(r,
                         progress.listener(denoised -> previews.of(denoised, generator.model())))) {
-                    String text = Parameters.a1111(r, generator.model().name());
+                    String text = Parameters.a1111(r, generator.model().name(), request.hires());
                     for (RgbImage image : ImageTensors.toRgb8(result.images())) {
                         images.add(Base64Images.png(image, text));
                         infotexts.add(text);
@@ -107,7 +107,9 @@ final class ImageJob {
         info.put("sd_model_name", generator.model().name());
         info.put("seed_resize_from_w", -1);
         info.put("seed_resize_from_h", -1);
-        if (first.init() != null) {
+        if (request.hires() != null) {
+            info.put("denoising_strength", request.hires().denoise());
+        } else if (first.init() != null) {
             info.put("denoising_strength", first.init().strength());
         } else {
             info.putNull("denoising_strength");
