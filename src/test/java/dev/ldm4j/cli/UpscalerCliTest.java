@@ -68,4 +68,44 @@ class UpscalerCliTest {
         assertEquals(2, other.code(), other.err());
         assertTrue(other.err().contains("--noise-level"), other.err());
     }
+
+    /**
+     * An upscaler of another configuration (channel multipliers 1, 2, 2; attention at two levels, self-attention
+     * only in the last; 2 heads; one res block), written with random weights by {@code bench --write-checkpoint},
+     * upscales a non-square input to 4x its size, the same bytes twice.
+     */
+    @Test
+    void anotherConfigurationAndANonSquareInput(@TempDir Path dir) throws Exception {
+        String yaml = Files.readString(Fixtures.path("sd-x4-upscaler-tiny/config.yaml"))
+                .replace("attention_resolutions: [2, 4, 8]", "attention_resolutions: [2, 4]")
+                .replace("num_res_blocks: 2", "num_res_blocks: 1")
+                .replace("channel_mult: [1, 1, 2, 2]", "channel_mult: [1, 2, 2]")
+                .replace("disable_self_attentions: [true, true, true, false]",
+                        "disable_self_attentions: [true, false, false]")
+                .replace("num_heads: 4", "num_heads: 2");
+        Path config = dir.resolve("x4-other.yaml");
+        Files.writeString(config, yaml);
+        Path model = dir.resolve("x4-other.safetensors");
+        CliTest.Run w = CliTest.cli("bench", "--write-checkpoint", model.toString(), "--config", config.toString());
+        assertEquals(0, w.code(), w.err());
+        dev.ldm4j.io.RgbImage small = Images.readRgb(Fixtures.path("sd-x4-upscaler-tiny/lowres_32.png"));
+        byte[] px = new byte[40 * 24 * 3];
+        for (int y = 0; y < 24; y++) {
+            System.arraycopy(small.pixels(), y * 32 * 3, px, y * 40 * 3, 32 * 3);
+            System.arraycopy(small.pixels(), y * 32 * 3, px, (y * 40 + 32) * 3, 8 * 3);
+        }
+        Path in = dir.resolve("in40x24.png");
+        Images.writePng(in, new dev.ldm4j.io.RgbImage(40, 24, px));
+        List<byte[]> runs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Path out = dir.resolve("out" + i + ".png");
+            CliTest.Run r = CliTest.cli("generate", "-m", model.toString(), "--config", config.toString(), "-p",
+                    "a photo", "--steps", "2", "--sampling-method", "ddim", "-i", in.toString(), "-o", out.toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(160, Images.readRgb(out).width());
+            assertEquals(96, Images.readRgb(out).height());
+            runs.add(Images.readRgb(out).pixels());
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(runs.get(0), runs.get(1));
+    }
 }
