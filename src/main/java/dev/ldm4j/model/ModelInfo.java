@@ -21,12 +21,9 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
                         List<String> missing, List<String> misShaped, Set<String> unused) {
 
     public static ModelInfo of(Path model, Path yaml) {
-        boolean folder = DiffusersFolder.is(model);
-        DiffusersFolder.Opened opened = folder ? DiffusersFolder.open(model) : null;
-        try (SafetensorsFile f = folder ? opened.file() : SafetensorsFile.open(model);
-             PointerScope scope = new PointerScope()) {
-            Path cfg = folder ? yaml : ModelConfig.configFor(model, yaml);
-            ModelConfig c = cfg != null ? ModelConfig.fromYaml(cfg) : folder ? opened.config() : Architecture.detectConfig(f);
+        try (ModelSource source = ModelSource.open(model, yaml); PointerScope scope = new PointerScope()) {
+            SafetensorsFile f = source.file();
+            ModelConfig c = source.config();
             Architecture arch = c.architecture();
             Map<String, Map<DType, Long>> counts = new TreeMap<>();
             for (String k : f.keys()) {
@@ -39,7 +36,7 @@ public record ModelInfo(Path path, ModelConfig config, boolean configFromYaml, M
             Set<String> unused = audit.unused();
             unused.removeIf(arch::expectedUnused);
             // a diffusers folder's config comes from its config.json files: as good as a YAML
-            return new ModelInfo(model, c, cfg != null || folder, counts, audit.missing(), audit.misShaped(), unused);
+            return new ModelInfo(model, c, !source.detected(), counts, audit.missing(), audit.misShaped(), unused);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.ldm4j.model;
 
-import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.CheckpointSource;
@@ -115,17 +114,8 @@ public final class ModelLoader {
 
     /** The config of a checkpoint: from {@code yaml} when given (or beside it), else from its keys and shapes. */
     public static ModelConfig config(Path model, Path yaml) {
-        if (yaml == null && DiffusersFolder.is(model)) {
-            try (DiffusersFolder.Opened opened = DiffusersFolder.open(model)) {
-                return opened.config();
-            }
-        }
-        Path cfg = ModelConfig.configFor(model, yaml);
-        if (cfg != null) {
-            return ModelConfig.fromYaml(cfg);
-        }
-        try (SafetensorsFile f = SafetensorsFile.open(model)) {
-            return Architecture.detectConfig(f);
+        try (ModelSource source = ModelSource.open(model, yaml)) {
+            return source.config();
         }
     }
 
@@ -134,22 +124,15 @@ public final class ModelLoader {
         CompletableFuture<ClipTokenizer> tokenizer = CompletableFuture.supplyAsync(ClipTokenizer::load);
         Torch.load();
         long t0 = System.nanoTime();
-        boolean folder = DiffusersFolder.is(o.model());
-        if (!folder) {
-            InputFiles.problem(o.model()).ifPresent(why -> {
-                throw new ModelFileException(o.model() + ": " + why);
-            });
-        }
         ModelWeights weights = new ModelWeights();
-        DiffusersFolder.Opened opened = folder ? DiffusersFolder.open(o.model()) : null;
-        try (SafetensorsFile f = folder ? opened.file() : SafetensorsFile.open(o.model());
+        try (ModelSource source = ModelSource.open(o.model(), o.config());
              InferenceMode guard = new InferenceMode()) {
-            Path yaml = folder ? o.config() : ModelConfig.configFor(o.model(), o.config());
+            SafetensorsFile f = source.file();
+            Path yaml = source.yaml();
             if (yaml != null && o.config() == null) {
                 LOG.info("using the config beside the checkpoint: {}", yaml);
             }
-            ModelConfig config = yaml != null ? ModelConfig.fromYaml(yaml)
-                    : folder ? opened.config() : Architecture.detectConfig(f);
+            ModelConfig config = source.config();
             Architecture arch = config.architecture();
             ComputeDevice device = o.device() != null ? o.device() : ComputeDevice.auto();
             Precision precision = o.precision() != null ? o.precision()
@@ -167,7 +150,7 @@ public final class ModelLoader {
             try {
                 text = arch.textEncoder(src, config, f);
                 unet = arch.unet(src, config);
-                if (yaml == null && !folder && arch == Architecture.SD2 && !config.upscaler()) {
+                if (source.detected() && arch == Architecture.SD2 && !config.upscaler()) {
                     config = config.withVPrediction(predictsV(unet));
                 }
                 vae = o.vae() != null ? separateVae(o.vae(), config.vae(), o.vaePrecision(), device, weights)

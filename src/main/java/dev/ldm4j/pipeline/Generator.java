@@ -1,15 +1,12 @@
 package dev.ldm4j.pipeline;
 
-import dev.ldm4j.io.SafetensorsFile;
-import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.LatentDiffusionModel;
 import dev.ldm4j.model.MemoryPlan;
-import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.model.ModelSource;
 import dev.ldm4j.sampling.SeededNoise;
 import dev.ldm4j.sampling.StepListener;
 import dev.ldm4j.vae.TiledDecode;
-import java.nio.file.Path;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -129,18 +126,9 @@ public final class Generator {
      */
     public static MemoryPlan memoryPlan(ModelLoader.Options load, GenerationRequest r, Options options,
                                         long availableBytes) {
-        if (dev.ldm4j.model.DiffusersFolder.is(load.model())) {
-            try (dev.ldm4j.model.DiffusersFolder.Opened opened = dev.ldm4j.model.DiffusersFolder.open(load.model())) {
-                ModelConfig c = load.config() != null ? ModelConfig.fromYaml(load.config()) : opened.config();
-                return MemoryPlan.fitting(opened.file(), c, load.precision(), load.vaePrecision(), options.vaeTiling(),
-                        r.width(), r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
-            }
-        }
-        try (SafetensorsFile f = SafetensorsFile.open(load.model())) {
-            Path yaml = ModelConfig.configFor(load.model(), load.config());
-            ModelConfig c = yaml != null ? ModelConfig.fromYaml(yaml) : Architecture.detectConfig(f);
-            return MemoryPlan.fitting(f, c, load.precision(), load.vaePrecision(), options.vaeTiling(), r.width(),
-                    r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
+        try (ModelSource m = ModelSource.open(load.model(), load.config())) {
+            return MemoryPlan.fitting(m.file(), m.config(), load.precision(), load.vaePrecision(), options.vaeTiling(),
+                    r.width(), r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
         }
     }
 
