@@ -15,9 +15,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
-import dev.ldm4j.model.LatentDiffusionModel;
-import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.nn.Torch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -34,26 +31,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExtrasAndHiresApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static LatentDiffusionModel model;
+    private static TinyServer tiny;
     private static ApiServer server;
 
     @BeforeAll
     static void start() {
-        Torch.load();
-        model = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
-                Fixtures.path("sd1-tiny/config.yaml"), null, null));
-        server = ApiServer.start(model, new ApiServer.Settings("127.0.0.1", 0, 4,
-                Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml")));
+        tiny = TinyServer.start();
+        server = tiny.server();
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        TinyServer.close(tiny);
     }
 
     private static String base64(Path file) throws Exception {

@@ -12,11 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ldm4j.Fixtures;
 import dev.ldm4j.io.RgbImage;
-import dev.ldm4j.model.LatentDiffusionModel;
-import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.nn.Torch;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,26 +32,16 @@ import org.junit.jupiter.api.io.TempDir;
 class JobApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private static LatentDiffusionModel model;
-    private static ApiServer server;
+    private static TinyServer server;
 
     @BeforeAll
     static void start() {
-        Torch.load();
-        model = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
-                Fixtures.path("sd1-tiny/config.yaml"), null, null));
-        server = ApiServer.start(model, new ApiServer.Settings("127.0.0.1", 0, 4,
-                Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml")));
+        server = TinyServer.start();
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        TinyServer.close(server);
     }
 
     private static HttpResponse<String> send(String method, String path, JsonNode body) throws Exception {

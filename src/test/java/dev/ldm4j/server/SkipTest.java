@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ldm4j.Fixtures;
-import dev.ldm4j.model.LatentDiffusionModel;
-import dev.ldm4j.model.ModelLoader;
-import dev.ldm4j.nn.Torch;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,11 +22,7 @@ class SkipTest {
 
     @Test
     void skipDropsTheRunningIterationOnly() throws Exception {
-        Torch.load();
-        try (LatentDiffusionModel model = ModelLoader.load(new ModelLoader.Options(
-                Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml"), null, null));
-             ApiServer server = ApiServer.start(model, new ApiServer.Settings("127.0.0.1", 0, 4,
-                     Fixtures.path("sd1-tiny/model.safetensors"), Fixtures.path("sd1-tiny/config.yaml")))) {
+        try (TinyServer server = TinyServer.start()) {
             String base = "http://127.0.0.1:" + server.port();
             ObjectNode body = clientBody("two iterations", 40, 200, 64, "Euler").put("n_iter", 2);
             CompletableFuture<HttpResponse<String>> answer = HTTP.sendAsync(HttpRequest.newBuilder(
