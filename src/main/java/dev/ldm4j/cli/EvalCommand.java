@@ -13,13 +13,20 @@ import dev.ldm4j.io.AtomicFiles;
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.ImageGrid;
 import dev.ldm4j.io.Images;
+import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.model.DefaultModel;
 import dev.ldm4j.model.LatentDiffusionModel;
+import dev.ldm4j.model.ModelConfig;
 import dev.ldm4j.model.ModelLoader;
+import dev.ldm4j.nn.ImageTensors;
 import dev.ldm4j.nn.Precision;
 import dev.ldm4j.nn.Torch;
+import dev.ldm4j.pipeline.GenerationRequest;
+import dev.ldm4j.pipeline.GenerationResult;
+import dev.ldm4j.pipeline.Generator;
 import dev.ldm4j.sampling.Samplers;
 import dev.ldm4j.sampling.Scheduler;
+import dev.ldm4j.sampling.StepListener;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,9 +34,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code ldm4j eval}: the quality figures of an emoji text-to-image model (by default ldm4j's own) on the
@@ -101,8 +108,44 @@ final class EvalCommand implements Runnable {
     @Option(names = "--grid", paramLabel = "FILE", description = "Also write the generated images as one PNG grid.")
     Path grid;
 
+    @Option(names = "--everyday-grid", paramLabel = "FILE",
+            description = "Instead of the evaluation: draw the model card's by-eye grid, 16 everyday prompts (rows) x "
+                    + "seeds 0..7 (columns), into FILE.")
+    Path everydayGrid;
+
     @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
     int threads;
+
+    /** What a new user types first: the model card's grid shows each at the first 8 seeds. */
+    static final List<String> EVERYDAY = List.of("red apple", "dog face", "cat face", "rocket", "france flag",
+            "pizza", "red heart", "grinning face", "soccer ball", "sun", "house", "car", "tree", "bicycle", "banana",
+            "birthday cake");
+
+    private void drawEverydayGrid(Path m) {
+        PrintWriter err = spec.commandLine().getErr();
+        AtomicFiles.checkWritable(everydayGrid);
+        try (LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(m).withConfig(config)
+                .withPrecision(Precision.FP32, Precision.FP32))) {
+            int size = ModelConfig.recommendedImageSize(ModelConfig.configFor(m, config)).orElse(64);
+            Generator txt2img = new Generator(sd);
+            List<RgbImage> images = new java.util.ArrayList<>();
+            for (String prompt : EVERYDAY) {
+                for (int s = 0; s < 8; s++) {
+                    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+                         GenerationResult r = txt2img.generate(new GenerationRequest(prompt, "", size, size, steps,
+                                 cfgScale, sampler, scheduler, 0, s, 1, 0), StepListener.NONE)) {
+                        images.add(ImageTensors.toRgb8(r.images()).get(0));
+                    }
+                }
+                err.println("everyday grid: " + prompt);
+                err.flush();
+            }
+            Images.writePng(everydayGrid, ImageGrid.tile(images, 8, 2), Map.of(Images.PARAMETERS, "rows: "
+                    + String.join(" | ", EVERYDAY) + "; columns: seeds 0..7; " + sampler + " " + scheduler + ", "
+                    + steps + " steps, cfg " + cfgScale + "; model " + m.getFileName()));
+            err.println("wrote " + everydayGrid);
+        }
+    }
 
     @Override
     public void run() {
@@ -115,6 +158,10 @@ final class EvalCommand implements Runnable {
         Scheduler.byName(scheduler);
         Torch.load();
         Threads.apply(threads);
+        if (everydayGrid != null) {
+            drawEverydayGrid(m);
+            return;
+        }
         CategoryClassifier judge = CategoryClassifier.load(c);
         Split split;
         try {

@@ -31,10 +31,14 @@ class EvalCommandTest {
         Path grid = tmp.resolve("grid.png");
         CliTest.Run r = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(), "--config",
                 Fixtures.path("sd1-tiny/config.yaml").toString(), "--data", data.toString(), "--classifier",
-                classifier.toString(), "--steps", "3", "--json", json.toString(), "--grid", grid.toString());
+                classifier.toString(), "--steps", "3", "--json", json.toString(), "--grid", grid.toString(),
+                "--name-retrieval", "1", "--retrieval-names", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("category accuracy of generated images"), r.out());
+        assertTrue(r.out().contains("name retrieval, training names") && r.out().contains("2 names x 1 seeds"), r.out());
         assertTrue(r.out().contains("majority class 'food & drink': 0.500"), r.out());
+        JsonNode names = new ObjectMapper().readTree(json.toFile()).get("nameRetrieval");
+        assertEquals(2, names.path("train").path("images").asInt());
         JsonNode report = new ObjectMapper().readTree(json.toFile()).get("report");
         assertEquals(SyntheticEmoji.HELD_OUT.size(), report.get("images").asInt());
         assertTrue(report.get("accuracy").asDouble() >= 0 && report.get("accuracy").asDouble() <= 1);
@@ -57,5 +61,17 @@ class EvalCommandTest {
                 "--data", tmp.resolve("empty").toString(), "--classifier", classifier.toString());
         assertEquals(2, noData.code(), noData.err());
         assertTrue(noData.err().contains("fetch-emoji-dataset"), noData.err());
+    }
+
+    @Test
+    void theEverydayGridIsSixteenPromptsByEightSeeds(@TempDir Path tmp) {
+        Path grid = tmp.resolve("everyday.png");
+        CliTest.Run r = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(), "--config",
+                Fixtures.path("sd1-tiny/config.yaml").toString(), "--steps", "1", "--everyday-grid", grid.toString());
+        assertEquals(0, r.code(), r.err());
+        int size = Images.readRgb(grid).width() == 8 * 64 + 9 * 2 ? 64 : -1;
+        assertEquals(64, size, "8 columns of 64 px with 2 px gaps");
+        assertEquals(16 * 64 + 17 * 2, Images.readRgb(grid).height());
+        assertTrue(Images.readText(grid).get(Images.PARAMETERS).contains("red apple"));
     }
 }
