@@ -56,7 +56,8 @@ final class JobProgress {
     private boolean previewFailed;
     /** Who started the running job (a request, a queued job): a cancel names it, so it never hits the next one. */
     private Object owner;
-    private long previewWantedAt = Long.MIN_VALUE;
+    /** When a preview was last asked for; made long enough ago (not Long.MIN_VALUE: now minus it overflows). */
+    private long previewWantedAt = System.nanoTime() - PREVIEW_INTEREST_NANOS;
 
     synchronized Snapshot snapshot() {
         return state;
@@ -148,11 +149,6 @@ final class JobProgress {
     /** Whether the iteration running now is to be skipped. */
     synchronized boolean skipped() {
         return state.running() && skipIteration == state.iteration();
-    }
-
-    /** The listener of one sampler run of the current job, without previews. */
-    StepListener listener() {
-        return listener(denoised -> null);
     }
 
     /** The listener of one sampler run of the current job; {@code previews} draws a step's prediction. */
