@@ -18,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -231,7 +230,7 @@ final class LoadTestCommand implements Callable<Integer> {
         GenerationRequest r = new GenerationRequest("load test", "", px, px, steps, 7.0, sampler, null, 0.0, 0, 1, 0);
         MemoryPlan plan = Generator.memoryPlan(new ModelLoader.Options(file, yaml, null, null), r,
                 new Generator.Options(null), MemoryPlan.availableBytes());
-        long peak = peakRss();
+        long peak = BenchCommand.peakRssBytes();
         System.out.printf("CPU: %s; %s%n", CpuFeatures.describe(), file.getFileName());
         System.out.printf("clients %d x requests %d (%d seeds), %dx%d, %d steps, %s; queue %d%n", clients, requests,
                 seeds, px, px, steps, sampler, maxQueue);
@@ -255,20 +254,6 @@ final class LoadTestCommand implements Callable<Integer> {
         }
         int i = Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1);
         return sorted.get(Math.max(0, i)) / 1e9;
-    }
-
-    /** The process's peak resident set (VmHWM), or -1 where /proc has none. */
-    private static long peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     private ObjectNode body(int seed, int n, int px) {

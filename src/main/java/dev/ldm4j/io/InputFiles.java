@@ -17,6 +17,13 @@ import java.util.Optional;
 public final class InputFiles {
     private InputFiles() {}
 
+    /** The file's name without its extension ("sd-v1-5" of "sd-v1-5.safetensors"; ".hidden" stays whole). */
+    public static String stem(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
     /** Empty when {@code path} is a readable regular file, else why not ("no such file", ...). */
     public static Optional<String> problem(Path path) {
         if (Files.isRegularFile(path)) {

@@ -45,9 +45,7 @@ public record ModelConfig(
         if (explicit != null) {
             return explicit;
         }
-        String name = checkpoint.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        Path beside = checkpoint.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".yaml");
+        Path beside = checkpoint.resolveSibling(InputFiles.stem(checkpoint) + ".yaml");
         if (Files.isRegularFile(beside)) {
             return beside;
         }

@@ -1,6 +1,7 @@
 package dev.ldm4j.server;
 
 import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.model.DiffusersFolder;
 import dev.ldm4j.model.ModelConfig;
@@ -106,9 +107,7 @@ final class ModelCatalog {
     }
 
     static String stem(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return Files.isDirectory(p) || dot <= 0 ? n : n.substring(0, dot);
+        return Files.isDirectory(p) ? p.getFileName().toString() : InputFiles.stem(p);
     }
 
     private static Stamp stamp(Path p) {

@@ -1,5 +1,6 @@
 package dev.ldm4j.text;
 
+import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.nn.Tensors;
@@ -70,9 +71,7 @@ public record TextualInversion(String name, Path file, Map<String, Vectors> towe
 
     /** Reads an embedding file; its name is the file's stem. */
     public static TextualInversion read(Path file) {
-        String fileName = file.getFileName().toString();
-        int dot = fileName.lastIndexOf('.');
-        String name = dot > 0 ? fileName.substring(0, dot) : fileName;
+        String name = InputFiles.stem(file);
         try (SafetensorsFile f = SafetensorsFile.open(file); PointerScope scope = new PointerScope()) {
             Set<String> keys = f.keys();
             Map<String, Vectors> towers = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package dev.ldm4j.text;
 
+import dev.ldm4j.io.InputFiles;
 import dev.ldm4j.io.ModelFileException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -122,7 +123,7 @@ public final class TextualInversions {
             } catch (IOException | RuntimeException e) {
                 String why = e.getMessage() == null ? e.toString() : e.getMessage();
                 LOG.warn("embedding {} skipped: {}", f, why);
-                unreadable.put(stem(f), why);
+                unreadable.put(InputFiles.stem(f), why);
             }
         }
         TextualInversions set = of(read, tokenizer, towerWidths, unreadable);
@@ -137,12 +138,6 @@ public final class TextualInversions {
     private static boolean isEmbeddingFile(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return EXTENSIONS.stream().anyMatch(n::endsWith);
-    }
-
-    private static String stem(Path f) {
-        String n = f.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     /** Why {@code e} does not fit the towers, or null when it does. */
