@@ -102,6 +102,14 @@ final class EvalCommand implements Runnable {
                     + "Every held-out name is measured.")
     int retrievalNames;
 
+    @Option(names = "--baseline", paramLabel = "FILE",
+            description = "Also measure this model (its NAME.yaml beside it, else detected) with the same settings, "
+                    + "seeds and judge, and print both side by side.")
+    Path baseline;
+
+    @Option(names = "--baseline-config", paramLabel = "FILE", description = "LDM YAML config of --baseline.")
+    Path baselineConfig;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
@@ -169,72 +177,128 @@ final class EvalCommand implements Runnable {
         } catch (DatasetException e) {
             throw new BadInputException(e.getMessage() + " (fetch the emoji dataset with scripts/fetch-emoji-dataset.sh)");
         }
-        LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(m).withConfig(config)
-                .withPrecision(Precision.FP32, Precision.FP32));
-        PrintWriter err = spec.commandLine().getErr();
         EmojiEval.Settings settings;
         try {
             settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags);
         } catch (BadRequestException e) {
             throw new BadInputException("--prompt-tags: " + e.getMessage());
         }
-        long start = System.nanoTime();
-        EmojiEval.Result result = EmojiEval.run(sd, judge, split, settings, done -> {
-            if (done % 10 == 0) {
-                err.printf(Locale.ROOT, "eval: %d images generated, %.2f s/image%n", done,
-                        (System.nanoTime() - start) / 1e9 / done);
-                err.flush();
-            }
-        });
-        EmojiEval.Report r = result.report();
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "model %s, %d held-out captions, %s %d steps, cfg %.1f, seeds %d..%d%n", m, r.images(),
-                sampler, steps, cfgScale, seed, seed + r.images() - 1);
-        out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
-                + "classifier on the real held-out images: %.3f)%n", r.accuracy(), r.majorityCategory(),
-                r.majorityRate(), r.classifierAccuracyOnReal());
-        out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training images of the same categories vs real held-out: %.3f)%n",
-                r.frechetDistance(), r.frechetDistanceRealTrain());
-        out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
-        r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(), v.prompts()));
-        out.flush();
-        NameRetrieval.Report names = null;
-        if (retrievalSeeds > 0) {
-            long t0 = System.nanoTime();
-            names = NameRetrieval.run(sd, judge, split, new NameRetrieval.Settings(retrievalSeeds, steps, cfgScale,
-                    sampler, scheduler, seed, retrievalNames, 0), done -> {
-                        if (done % 100 < retrievalSeeds) {
-                            err.printf(Locale.ROOT, "name retrieval: %d images, %.2f s/image%n", done,
-                                    (System.nanoTime() - t0) / 1e9 / done);
-                            err.flush();
-                        }
-                    });
-            for (var e : List.of(Map.entry("training names", names.train()),
-                    Map.entry("held-out names", names.heldOut()))) {
-                NameRetrieval.Scores sc = e.getValue();
-                out.printf(Locale.ROOT, "name retrieval, %-15s top-1 %.3f top-5 %.3f (pixels); top-1 %.3f top-5 "
-                        + "%.3f (classifier features); %d names x %d seeds%n", e.getKey(), sc.pixelTop1(),
-                        sc.pixelTop5(), sc.featureTop1(), sc.featureTop5(), sc.names(), retrievalSeeds);
-            }
-            out.flush();
+        if (baseline != null && !Files.isRegularFile(baseline)) {
+            throw new BadInputException("baseline model " + baseline + " does not exist");
+        }
+        Measured measured = measure(m, config, judge, split, settings);
+        Measured base = baseline == null ? null : measure(baseline, baselineConfig, judge, split, settings);
+        if (base != null) {
+            printComparison(measured, base);
         }
         if (json != null) {
             try {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                Map<String, Object> all = new java.util.LinkedHashMap<>(Map.of("model", m.toString(), "settings",
-                        settings, "report", r));
-                if (names != null) {
-                    all.put("nameRetrieval", names);
+                Map<String, Object> all = new java.util.LinkedHashMap<>(Map.of("settings", settings));
+                all.putAll(measured.json());
+                if (base != null) {
+                    all.put("baseline", base.json());
                 }
                 AtomicFiles.writeString(json, mapper.writeValueAsString(all) + "\n");
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
-            err.println("wrote " + json);
+            spec.commandLine().getErr().println("wrote " + json);
         }
         if (grid != null) {
-            Images.writePng(grid, ImageGrid.tile(result.images(), 16, 2), Map.of());
-            err.println("wrote " + grid);
+            Images.writePng(grid, ImageGrid.tile(measured.result().images(), 16, 2), Map.of());
+            spec.commandLine().getErr().println("wrote " + grid);
         }
+    }
+
+    /** One model's figures. */
+    private record Measured(Path model, EmojiEval.Result result, NameRetrieval.Report names) {
+        Map<String, Object> json() {
+            Map<String, Object> out = new java.util.LinkedHashMap<>(Map.of("model", model.toString(), "report",
+                    result.report()));
+            if (names != null) {
+                out.put("nameRetrieval", names);
+            }
+            return out;
+        }
+    }
+
+    /** Generates and judges {@code m}'s images, printing its figures as they come. */
+    private Measured measure(Path m, Path cfg, CategoryClassifier judge, Split split, EmojiEval.Settings settings) {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        try (LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(m).withConfig(cfg)
+                .withPrecision(Precision.FP32, Precision.FP32))) {
+            long start = System.nanoTime();
+            EmojiEval.Result result = EmojiEval.run(sd, judge, split, settings, done -> {
+                if (done % 10 == 0) {
+                    err.printf(Locale.ROOT, "eval: %d images generated, %.2f s/image%n", done,
+                            (System.nanoTime() - start) / 1e9 / done);
+                    err.flush();
+                }
+            });
+            EmojiEval.Report r = result.report();
+            out.printf(Locale.ROOT, "model %s, %d held-out captions, %s %d steps, cfg %.1f, seeds %d..%d%n", m,
+                    r.images(), sampler, steps, cfgScale, seed, seed + r.images() - 1);
+            out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
+                    + "classifier on the real held-out images: %.3f)%n", r.accuracy(), r.majorityCategory(),
+                    r.majorityRate(), r.classifierAccuracyOnReal());
+            out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training images of the same "
+                    + "categories vs real held-out: %.3f)%n", r.frechetDistance(), r.frechetDistanceRealTrain());
+            out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
+            r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(),
+                    v.prompts()));
+            out.flush();
+            NameRetrieval.Report names = null;
+            if (retrievalSeeds > 0) {
+                long t0 = System.nanoTime();
+                names = NameRetrieval.run(sd, judge, split, new NameRetrieval.Settings(retrievalSeeds, steps,
+                        cfgScale, sampler, scheduler, seed, retrievalNames, 0), done -> {
+                            if (done % 100 < retrievalSeeds) {
+                                err.printf(Locale.ROOT, "name retrieval: %d images, %.2f s/image%n", done,
+                                        (System.nanoTime() - t0) / 1e9 / done);
+                                err.flush();
+                            }
+                        });
+                for (var e : List.of(Map.entry("training names", names.train()),
+                        Map.entry("held-out names", names.heldOut()))) {
+                    NameRetrieval.Scores sc = e.getValue();
+                    out.printf(Locale.ROOT, "name retrieval, %-15s top-1 %.3f top-5 %.3f (pixels); top-1 %.3f "
+                            + "top-5 %.3f (classifier features); %d names x %d seeds%n", e.getKey(), sc.pixelTop1(),
+                            sc.pixelTop5(), sc.featureTop1(), sc.featureTop5(), sc.names(), retrievalSeeds);
+                }
+                out.flush();
+            }
+            return new Measured(m, result, names);
+        }
+    }
+
+    /** The two models' figures side by side, with which is better (higher, or lower for the distance). */
+    private void printComparison(Measured a, Measured b) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "%n%-44s %10s %10s%n", "same settings, same judge", a.model().getFileName(),
+                b.model().getFileName());
+        EmojiEval.Report ra = a.result().report();
+        EmojiEval.Report rb = b.result().report();
+        row(out, "category accuracy", ra.accuracy(), rb.accuracy(), true);
+        row(out, "Fréchet distance", ra.frechetDistance(), rb.frechetDistance(), false);
+        row(out, "autoencoder PSNR (dB)", ra.autoencoderPsnr(), rb.autoencoderPsnr(), true);
+        if (a.names() != null) {
+            for (var e : List.of(Map.entry("training", List.of(a.names().train(), b.names().train())),
+                    Map.entry("held-out", List.of(a.names().heldOut(), b.names().heldOut())))) {
+                NameRetrieval.Scores x = e.getValue().get(0);
+                NameRetrieval.Scores y = e.getValue().get(1);
+                row(out, "name retrieval, " + e.getKey() + ", pixels top-1", x.pixelTop1(), y.pixelTop1(), true);
+                row(out, "name retrieval, " + e.getKey() + ", pixels top-5", x.pixelTop5(), y.pixelTop5(), true);
+                row(out, "name retrieval, " + e.getKey() + ", features top-1", x.featureTop1(), y.featureTop1(), true);
+                row(out, "name retrieval, " + e.getKey() + ", features top-5", x.featureTop5(), y.featureTop5(), true);
+            }
+        }
+        out.flush();
+    }
+
+    private static void row(PrintWriter out, String figure, double a, double b, boolean higherIsBetter) {
+        String verdict = a == b ? "same" : (a > b) == higherIsBetter ? "first better" : "second better";
+        out.printf(Locale.ROOT, "%-44s %10.3f %10.3f  %s%n", figure, a, b, verdict);
     }
 }

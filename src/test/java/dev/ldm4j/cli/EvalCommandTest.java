@@ -32,11 +32,20 @@ class EvalCommandTest {
         CliTest.Run r = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(), "--config",
                 Fixtures.path("sd1-tiny/config.yaml").toString(), "--data", data.toString(), "--classifier",
                 classifier.toString(), "--steps", "3", "--json", json.toString(), "--grid", grid.toString(),
-                "--name-retrieval", "1", "--retrieval-names", "2");
+                "--name-retrieval", "1", "--retrieval-names", "2", "--baseline",
+                Fixtures.path("sd1-tiny/model.safetensors").toString(), "--baseline-config",
+                Fixtures.path("sd1-tiny/config.yaml").toString());
         assertEquals(0, r.code(), r.err());
+        // the baseline is the same model: same seeds and judge, so every figure must come out the same
+        long compared = r.out().lines().filter(l -> l.endsWith("  same")).count();
+        assertEquals(11, compared, r.out());
+        assertTrue(!r.out().contains("better"), r.out());
         assertTrue(r.out().contains("category accuracy of generated images"), r.out());
         assertTrue(r.out().contains("name retrieval, training names") && r.out().contains("2 names x 1 seeds"), r.out());
         assertTrue(r.out().contains("majority class 'food & drink': 0.500"), r.out());
+        JsonNode base = new ObjectMapper().readTree(json.toFile()).get("baseline");
+        assertEquals(base.path("report").path("frechetDistance").asDouble(), new ObjectMapper().readTree(json.toFile())
+                .path("report").path("frechetDistance").asDouble(), 0.0);
         JsonNode names = new ObjectMapper().readTree(json.toFile()).get("nameRetrieval");
         assertEquals(2, names.path("train").path("images").asInt());
         JsonNode report = new ObjectMapper().readTree(json.toFile()).get("report");

@@ -76,6 +76,60 @@ class ClassifierTrainerTest {
                 () -> trained.features(Tensors.fromFloats(new float[3 * 32 * 32], 1, 3, 32, 32)));
     }
 
+    @Test
+    void anIdentityRoundTripForEveryExampleTrainsExactlyAsTheDrawnImages() {
+        // the decoded copies are mirrored as the dataset mirrors the example in that epoch; with a round trip
+        // that changes nothing, swapping every example must give the very same training
+        ClassifierTrainer.Options plain = new ClassifierTrainer.Options(3, 8, 3e-3, 1e-4, 7, false, 0);
+        ClassifierTrainer.Options allDecoded = new ClassifierTrainer.Options(3, 8, 3e-3, 1e-4, 7, false, 1);
+        CategoryClassifier a = ClassifierTrainer.train(split.train(), plain, l -> {});
+        CategoryClassifier b = ClassifierTrainer.train(split.train(), allDecoded, x -> x.mul(
+                dev.ldm4j.nn.Ops.s(1)), l -> {});
+        for (var e : a.parameters().entrySet()) {
+            assertTrue(e.getValue().equal(b.parameters().get(e.getKey())), e.getKey());
+        }
+        // a round trip that does change the pixels changes the training
+        CategoryClassifier c = ClassifierTrainer.train(split.train(), allDecoded, x -> x.neg(), l -> {});
+        assertTrue(!a.parameters().get("head.weight").equal(c.parameters().get("head.weight")));
+        assertThrows(IllegalArgumentException.class, () -> ClassifierTrainer.train(split.train(), allDecoded, l -> {}));
+    }
+
+    @Test
+    void theBalancedLossIsTheWeightedMeanOfEachExamplesNegativeLogLikelihood() {
+        float[] logits = {2f, 0f, -1f, 0.5f, 0.5f, 0.5f, -2f, 1f, 3f, 0f, 1f, 0f};
+        long[] target = {0, 1, 2, 1};
+        float[] weights = {2f, 1f, 0.5f};
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < 4; i++) {
+            double z = 0;
+            for (int k = 0; k < 3; k++) {
+                z += Math.exp(logits[i * 3 + k]);
+            }
+            double nll = Math.log(z) - logits[i * 3 + (int) target[i]];
+            num += weights[(int) target[i]] * nll;
+            den += weights[(int) target[i]];
+        }
+        Tensor x = Tensors.fromFloats(logits, 4, 3);
+        Tensor t = Tensors.fromLongs(target, 4);
+        double got = ClassifierTrainer.weightedCrossEntropy(x, t, Tensors.fromFloats(weights, 3)).item_double();
+        assertEquals(num / den, got, 1e-6);
+        double ones = ClassifierTrainer.weightedCrossEntropy(x, t, Tensors.fromFloats(new float[] {1, 1, 1}, 3))
+                .item_double();
+        assertEquals(org.bytedeco.pytorch.global.torch.cross_entropy_loss(x, t).item_double(), ones, 1e-6);
+    }
+
+    @Test
+    void perCategoryAccuracyCountsEveryHeldOutImageOnce() {
+        var counts = ClassifierTrainer.accuracyByCategory(trained, split.heldOut(), x -> x);
+        assertEquals(List.of("food & drink", "symbols", "flags"), List.copyOf(counts.keySet()));
+        assertEquals(3, counts.get("food & drink")[0]);
+        assertEquals(2, counts.get("symbols")[0]);
+        assertEquals(1, counts.get("flags")[0]);
+        int right = counts.values().stream().mapToInt(v -> v[1]).sum();
+        assertEquals(ClassifierTrainer.accuracy(trained, split.heldOut()), right / 6.0, 1e-12);
+    }
+
     private static double lossOf(String line) {
         return Double.parseDouble(line.replaceAll(".*loss ([0-9.]+),.*", "$1"));
     }
