@@ -241,8 +241,9 @@ final class EvalCommand implements Runnable {
             out.printf(Locale.ROOT, "model %s, %d held-out captions, %s %d steps, cfg %.1f, seeds %d..%d%n", m,
                     r.images(), sampler, steps, cfgScale, seed, seed + r.images() - 1);
             out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
-                    + "classifier on the real held-out images: %.3f)%n", r.accuracy(), r.majorityCategory(),
-                    r.majorityRate(), r.classifierAccuracyOnReal());
+                    + "classifier on the real held-out images: %.3f, on their autoencoder round trips: %.3f)%n",
+                    r.accuracy(), r.majorityCategory(), r.majorityRate(), r.classifierAccuracyOnReal(),
+                    r.classifierAccuracyOnDecoded());
             out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training images of the same "
                     + "categories vs real held-out: %.3f)%n", r.frechetDistance(), r.frechetDistanceRealTrain());
             out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());

@@ -71,6 +71,7 @@ public final class EmojiEval {
             double majorityRate,
             String majorityCategory,
             double classifierAccuracyOnReal,
+            double classifierAccuracyOnDecoded,
             double frechetDistance,
             double frechetDistanceRealTrain,
             double autoencoderPsnr,
@@ -142,8 +143,16 @@ public final class EmojiEval {
                     per.put(c.label(), new CategoryCount(prompts[k], judgedRight[k]));
                 }
             }
+            Tensor decoded = roundTrip(sd, real);
+            EmojiCategory[] decodedJudged = classifier.predict(decoded);
+            int decodedRight = 0;
+            for (int i = 0; i < n; i++) {
+                decodedRight += decodedJudged[i] == wanted.get(i) ? 1 : 0;
+            }
+            double psnr = java.util.Arrays.stream(ImageTensors.psnr(real, decoded)).average().orElse(Double.NaN);
             Report report = new Report(n, correct / (double) n, prompts[top] / (double) n,
-                    EmojiCategory.values()[top].label(), realRight / (double) n, fd, fdRef, psnr(sd, real), per);
+                    EmojiCategory.values()[top].label(), realRight / (double) n, decodedRight / (double) n, fd, fdRef,
+                    psnr, per);
             return new Result(report, images);
         }
     }
@@ -176,20 +185,19 @@ public final class EmojiEval {
         return train.images(idx, -1);
     }
 
-    /** Mean held-out PSNR of the autoencoder's reconstructions (posterior mean), in batches of 32. */
-    private static double psnr(LatentDiffusionModel sd, Tensor real) {
-        double sum = 0;
+    /**
+     * The autoencoder's reconstructions (posterior mean, decoded) of {@code real}, in batches of 32: what the
+     * PSNR compares, and what the judge is also tried on, since generated images come out of the same decoder.
+     */
+    private static Tensor roundTrip(LatentDiffusionModel sd, Tensor real) {
+        List<Tensor> parts = new ArrayList<>();
         long n = real.size(0);
         for (long from = 0; from < n; from += 32) {
-            try (PointerScope scope = new PointerScope()) {
-                Tensor x = real.narrow(0, from, Math.min(32, n - from));
-                Tensor z = sd.encodeImage(x).mean();
-                Tensor rec = sd.vae().decode(z.to(ScalarType.Float)).to(ScalarType.Float);
-                for (double p : ImageTensors.psnr(x, rec)) {
-                    sum += p;
-                }
-            }
+            Tensor x = real.narrow(0, from, Math.min(32, n - from));
+            Tensor z = sd.encodeImage(x).mean();
+            parts.add(sd.vae().decode(z.to(ScalarType.Float)).to(ScalarType.Float));
         }
-        return sum / n;
+        return org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(
+                parts.toArray(Tensor[]::new)), 0);
     }
 }
