@@ -3,6 +3,8 @@ package dev.ldm4j.cli;
 import dev.ldm4j.data.Dataset;
 import dev.ldm4j.data.DatasetOptions;
 import dev.ldm4j.data.TagBalance;
+import dev.ldm4j.data.NamePrompts;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.data.TagDropout;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
@@ -94,6 +96,12 @@ final class TrainCommand implements Runnable {
     @Option(names = "--keep-tags", paramLabel = "N", defaultValue = "1",
             description = "Leading caption tags --tag-dropout never drops (default ${DEFAULT-VALUE}).")
     int keepTags;
+
+    @Option(names = "--name-prompts", paramLabel = "P", defaultValue = "0",
+            description = "Replace a share P of the captions by one of their name tags alone (the leading tags before "
+                    + "the first tag that over 1%% of the captions carry: 'car' of 'automobile, car, red car, travel & "
+                    + "places, ...'), the prompts users type (default ${DEFAULT-VALUE}). Give it again with --resume.")
+    double namePrompts;
 
     @Option(names = "--resolution", defaultValue = "0", paramLabel = "N",
             description = "Training image size (images are resized and center-cropped to it); 0 = the shorter side "
@@ -251,8 +259,14 @@ final class TrainCommand implements Runnable {
             }
             dataset = dataset.balanced(balance);
         }
+        NamePrompts names;
+        try {
+            names = NamePrompts.of(namePrompts, dataset);
+        } catch (BadRequestException e) {
+            throw new BadInputException("--name-prompts: " + e.getMessage());
+        }
         TrainingData examples = new DatasetTrainingData(dataset, trainer.config().seed(),
-                new TagDropout(keepTags, tagDropout));
+                new TagDropout(keepTags, tagDropout), names);
         int f = trainer.model().vae().downscaleFactor();
         if (size % f != 0) {
             throw new BadInputException("training images are " + size + "x" + size + "; the size must be a multiple "

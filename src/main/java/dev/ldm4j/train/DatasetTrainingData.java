@@ -3,6 +3,7 @@ package dev.ldm4j.train;
 import dev.ldm4j.data.Batch;
 import dev.ldm4j.data.Dataset;
 import dev.ldm4j.data.EpochOrder;
+import dev.ldm4j.data.NamePrompts;
 import dev.ldm4j.data.TagDropout;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,7 @@ public final class DatasetTrainingData implements TrainingData {
     private final EpochOrder order;
     private final long seed;
     private final TagDropout tagDropout;
+    private final NamePrompts namePrompts;
 
     public DatasetTrainingData(Dataset dataset, long seed) {
         this(dataset, seed, TagDropout.NONE);
@@ -30,10 +32,16 @@ public final class DatasetTrainingData implements TrainingData {
 
     /** With captions shortened by {@code tagDropout}, its coins seeded by (seed, stream position). */
     public DatasetTrainingData(Dataset dataset, long seed, TagDropout tagDropout) {
+        this(dataset, seed, tagDropout, NamePrompts.NONE);
+    }
+
+    /** As above, a share of the captions replaced by one of their names first ({@code namePrompts}). */
+    public DatasetTrainingData(Dataset dataset, long seed, TagDropout tagDropout, NamePrompts namePrompts) {
         this.dataset = dataset;
         this.order = new EpochOrder(dataset.size(), seed);
         this.seed = seed;
         this.tagDropout = tagDropout;
+        this.namePrompts = namePrompts;
     }
 
     @Override
@@ -52,7 +60,8 @@ public final class DatasetTrainingData implements TrainingData {
             long epoch = p / n;
             int i = order.at(p);
             images.add(dataset.get(i, epoch).image());
-            captions.add(tagDropout.apply(dataset.caption(i), new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p)));
+            captions.add(namePrompts.apply(dataset.caption(i), new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p),
+                    tagDropout));
             keys.add(dataset.key(i, epoch));
         }
         Tensor stacked = torch.stack(new TensorVector(images.toArray(Tensor[]::new)));
