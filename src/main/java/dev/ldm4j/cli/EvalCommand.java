@@ -33,7 +33,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -129,8 +129,13 @@ final class EvalCommand implements Runnable {
             "pizza", "red heart", "grinning face", "soccer ball", "sun", "house", "car", "tree", "bicycle", "banana",
             "birthday cake");
 
-    private void drawEverydayGrid(Path m) {
+    /**
+     * Draws the by-eye grid; with a judge, also prints the categories it gives each prompt's 8 images (a check
+     * of the judge on generated images whose subject is known: "red apple" should be food &amp; drink).
+     */
+    private void drawEverydayGrid(Path m, CategoryClassifier judge) {
         PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
         AtomicFiles.checkWritable(everydayGrid);
         try (LatentDiffusionModel sd = ModelLoader.load(ModelLoader.Options.of(m).withConfig(config)
                 .withPrecision(Precision.FP32, Precision.FP32))) {
@@ -138,15 +143,26 @@ final class EvalCommand implements Runnable {
             Generator txt2img = new Generator(sd);
             List<RgbImage> images = new java.util.ArrayList<>();
             for (String prompt : EVERYDAY) {
+                Map<String, Integer> judged = new java.util.TreeMap<>();
                 for (int s = 0; s < 8; s++) {
                     try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
                          GenerationResult r = txt2img.generate(new GenerationRequest(prompt, "", size, size, steps,
                                  cfgScale, sampler, scheduler, 0, s, 1, 0), StepListener.NONE)) {
                         images.add(ImageTensors.toRgb8(r.images()).get(0));
+                        if (judge != null && size == CategoryClassifier.SIZE) {
+                            Tensor x = r.images().mul(dev.ldm4j.nn.Ops.s(2)).sub(dev.ldm4j.nn.Ops.s(1));
+                            judged.merge(judge.predict(x)[0].label(), 1, Integer::sum);
+                        }
                     }
                 }
                 err.println("everyday grid: " + prompt);
                 err.flush();
+                if (!judged.isEmpty()) {
+                    out.println(prompt + ": judged " + judged.entrySet().stream().sorted((a, b) -> b.getValue() - a
+                            .getValue()).map(e -> e.getKey() + " " + e.getValue()).collect(
+                                    java.util.stream.Collectors.joining(", ")));
+                    out.flush();
+                }
             }
             Images.writePng(everydayGrid, ImageGrid.tile(images, 8, 2), Map.of(Images.PARAMETERS, "rows: "
                     + String.join(" | ", EVERYDAY) + "; columns: seeds 0..7; " + sampler + " " + scheduler + ", "
@@ -167,7 +183,8 @@ final class EvalCommand implements Runnable {
         Torch.load();
         Threads.apply(threads);
         if (everydayGrid != null) {
-            drawEverydayGrid(m);
+            // the judge is optional here: the grid is for the eye
+            drawEverydayGrid(m, classifier != null || Files.isRegularFile(c) ? CategoryClassifier.load(c) : null);
             return;
         }
         CategoryClassifier judge = CategoryClassifier.load(c);

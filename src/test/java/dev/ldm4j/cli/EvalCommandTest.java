@@ -82,5 +82,14 @@ class EvalCommandTest {
         assertEquals(64, size, "8 columns of 64 px with 2 px gaps");
         assertEquals(16 * 64 + 17 * 2, Images.readRgb(grid).height());
         assertTrue(Images.readText(grid).get(Images.PARAMETERS).contains("red apple"));
+        // the default judge sorts each prompt's 8 images: one line a prompt, counts adding up to 8
+        java.util.List<String> judged = r.out().lines().filter(l -> l.contains(": judged ")).toList();
+        assertEquals(16, judged.size(), r.out());
+        assertTrue(judged.get(0).startsWith("red apple: judged "), judged.get(0));
+        for (String line : judged) {
+            int sum = java.util.Arrays.stream(line.replaceAll(".*: judged ", "").split(", "))
+                    .mapToInt(p -> Integer.parseInt(p.replaceAll(".* ", ""))).sum();
+            assertEquals(8, sum, line);
+        }
     }
 }
