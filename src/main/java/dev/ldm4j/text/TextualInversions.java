@@ -35,31 +35,30 @@ public final class TextualInversions {
     private static final List<String> EXTENSIONS = List.of(".pt", ".bin", ".safetensors");
 
     /** No embeddings. */
-    public static final TextualInversions NONE = new TextualInversions(List.of(), Map.of(), null, 0);
+    public static final TextualInversions NONE = new TextualInversions(List.of(), Map.of(), 0);
 
     /** A word found in a prompt: the embedding, the first id of its vectors, and how many prompt tokens it took. */
     public record Match(TextualInversion embedding, int firstId, int tokens) {}
 
     private record Word(int[] ids, TextualInversion embedding, int firstId) {}
 
+    /** An embedding to load with its name's token ids (at least one). */
+    private record Named(TextualInversion embedding, int[] ids) {}
+
     private final List<TextualInversion> loaded;
     private final Map<String, String> skipped;
     private final Map<Integer, List<Word>> byFirstToken = new HashMap<>();
     private final int firstExtraId;
 
-    private TextualInversions(List<TextualInversion> loaded, Map<String, String> skipped, ClipTokenizer tokenizer,
-                              int firstExtraId) {
-        this.loaded = List.copyOf(loaded);
+    /** {@code named}: the loaded embeddings in load order, each with its name's tokens. */
+    private TextualInversions(List<Named> named, Map<String, String> skipped, int firstExtraId) {
+        this.loaded = named.stream().map(Named::embedding).toList();
         this.skipped = Collections.unmodifiableMap(new LinkedHashMap<>(skipped));
         this.firstExtraId = firstExtraId;
         int next = firstExtraId;
-        for (TextualInversion e : this.loaded) {
-            int[] ids = tokenizer.encode(e.name());
-            if (ids.length == 0) {
-                throw new IllegalArgumentException("the embedding name '" + e.name() + "' has no tokens");
-            }
-            byFirstToken.computeIfAbsent(ids[0], k -> new ArrayList<>()).add(new Word(ids, e, next));
-            next += e.vectors();
+        for (Named n : named) {
+            byFirstToken.computeIfAbsent(n.ids()[0], k -> new ArrayList<>()).add(new Word(n.ids(), n.embedding(), next));
+            next += n.embedding().vectors();
         }
         // longest first; equal lengths keep load order, as A1111's stable sort does
         byFirstToken.values().forEach(l -> l.sort(Comparator.comparingInt((Word w) -> -w.ids().length)));
@@ -79,21 +78,24 @@ public final class TextualInversions {
                                         Map<String, Integer> towerWidths, Map<String, String> unreadable) {
         Map<String, String> skipped = new LinkedHashMap<>(unreadable);
         Map<String, TextualInversion> byName = new LinkedHashMap<>();
+        List<Named> named = new ArrayList<>();
         for (TextualInversion e : candidates) {
             String why = misfit(e, towerWidths);
             if (why == null && byName.containsKey(e.name())) {
                 why = "the name is taken by " + byName.get(e.name()).file();
             }
-            if (why == null && tokenizer.encode(e.name()).length == 0) {
+            int[] ids = why == null ? tokenizer.encode(e.name()) : null;
+            if (ids != null && ids.length == 0) {
                 why = "its name has no tokens to match in a prompt";
             }
             if (why != null) {
                 skipped.put(e.name(), why);
             } else {
                 byName.put(e.name(), e);
+                named.add(new Named(e, ids));
             }
         }
-        return new TextualInversions(new ArrayList<>(byName.values()), skipped, tokenizer, tokenizer.vocabSize());
+        return new TextualInversions(named, skipped, tokenizer.vocabSize());
     }
 
     /**
