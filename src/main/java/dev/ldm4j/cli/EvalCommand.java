@@ -150,7 +150,7 @@ final class EvalCommand implements Runnable {
                                  cfgScale, sampler, scheduler, 0, s, 1, 0), StepListener.NONE)) {
                         images.add(ImageTensors.toRgb8(r.images()).get(0));
                         if (judge != null && size == CategoryClassifier.SIZE) {
-                            Tensor x = r.images().mul(dev.ldm4j.nn.Ops.s(2)).sub(dev.ldm4j.nn.Ops.s(1));
+                            Tensor x = CategoryClassifier.inputOf(r.images());
                             judged.merge(judge.predict(x)[0].label(), 1, Integer::sum);
                         }
                     }

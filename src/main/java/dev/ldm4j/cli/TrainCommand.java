@@ -2,10 +2,10 @@ package dev.ldm4j.cli;
 
 import dev.ldm4j.data.Dataset;
 import dev.ldm4j.data.DatasetOptions;
-import dev.ldm4j.data.TagBalance;
 import dev.ldm4j.data.NamePrompts;
-import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.data.TagBalance;
 import dev.ldm4j.data.TagDropout;
+import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.DType;
 import dev.ldm4j.io.SafetensorsFile;
 import dev.ldm4j.model.Architecture;

@@ -83,6 +83,11 @@ public final class CategoryClassifier {
         return parameters;
     }
 
+    /** Images as the pipeline gives them, [B, 3, 64, 64] in [0, 1], in the classifier's range [-1, 1]. */
+    public static Tensor inputOf(Tensor generated) {
+        return generated.mul(Ops.s(2)).sub(Ops.s(1));
+    }
+
     /** Pooled features [B, 128] of images [B, 3, 64, 64] in [-1, 1]. */
     public Tensor features(Tensor images) {
         long[] s = Tensors.shape(images);

@@ -154,9 +154,9 @@ public final class ClassifierTrainer {
             out.put(c.label(), new int[2]);
         }
         try (NoGradGuard g = new NoGradGuard()) {
-            for (int from = 0; from < l.size(); from += 64) {
+            for (int from = 0; from < l.size(); from += 128) {
                 try (PointerScope scope = new PointerScope()) {
-                    int[] idx = java.util.stream.IntStream.range(from, Math.min(l.size(), from + 64)).toArray();
+                    int[] idx = java.util.stream.IntStream.range(from, Math.min(l.size(), from + 128)).toArray();
                     EmojiCategory[] p = model.predict(view.apply(l.images(idx, -1)));
                     for (int k = 0; k < idx.length; k++) {
                         int[] counts = out.get(l.categories.get(idx[k]).label());
@@ -172,20 +172,13 @@ public final class ClassifierTrainer {
 
     /** Share of {@code data}'s categorised examples that {@code model} puts in their caption's category. */
     public static double accuracy(CategoryClassifier model, Dataset data) {
-        Labelled l = Labelled.of(data);
+        int n = 0;
         int correct = 0;
-        try (NoGradGuard g = new NoGradGuard()) {
-            for (int from = 0; from < l.size(); from += 128) {
-                try (PointerScope scope = new PointerScope()) {
-                    int[] idx = java.util.stream.IntStream.range(from, Math.min(l.size(), from + 128)).toArray();
-                    EmojiCategory[] p = model.predict(l.images(idx, -1));
-                    for (int k = 0; k < idx.length; k++) {
-                        correct += p[k] == l.categories.get(idx[k]) ? 1 : 0;
-                    }
-                }
-            }
+        for (int[] counts : accuracyByCategory(model, data, x -> x).values()) {
+            n += counts[0];
+            correct += counts[1];
         }
-        return l.size() == 0 ? Double.NaN : correct / (double) l.size();
+        return n == 0 ? Double.NaN : correct / (double) n;
     }
 
     /** The examples of a dataset whose caption names a category, with their categories. */

@@ -108,7 +108,7 @@ public final class EmojiEval {
                 EmojiCategory want = held.categories().get(i);
                 try (PointerScope step = new PointerScope();
                         GenerationResult r = txt2img.generate(s.request(caption, size, i), StepListener.NONE)) {
-                    Tensor x = r.images().mul(dev.ldm4j.nn.Ops.s(2)).sub(dev.ldm4j.nn.Ops.s(1));
+                    Tensor x = CategoryClassifier.inputOf(r.images());
                     Tensor f = classifier.features(x);
                     prompts[want.ordinal()]++;
                     if (classifier.categoriesOf(f)[0] == want) {
@@ -124,11 +124,7 @@ public final class EmojiEval {
             List<EmojiCategory> wanted = held.categories().subList(0, n);
             Tensor real = held.images(java.util.stream.IntStream.range(0, n).toArray(), -1);
             Tensor realFeatures = classifier.features(real);
-            EmojiCategory[] realJudged = classifier.categoriesOf(realFeatures);
-            int realRight = 0;
-            for (int i = 0; i < n; i++) {
-                realRight += realJudged[i] == wanted.get(i) ? 1 : 0;
-            }
+            int realRight = agreeing(classifier.categoriesOf(realFeatures), wanted);
             Tensor trainFeatures = classifier.features(trainSample(split, wanted));
             double fd = FrechetDistance.between(genFeatures, realFeatures);
             double fdRef = FrechetDistance.between(trainFeatures, realFeatures);
@@ -144,11 +140,7 @@ public final class EmojiEval {
                 }
             }
             Tensor decoded = roundTrip(sd, real);
-            EmojiCategory[] decodedJudged = classifier.predict(decoded);
-            int decodedRight = 0;
-            for (int i = 0; i < n; i++) {
-                decodedRight += decodedJudged[i] == wanted.get(i) ? 1 : 0;
-            }
+            int decodedRight = agreeing(classifier.predict(decoded), wanted);
             double psnr = java.util.Arrays.stream(ImageTensors.psnr(real, decoded)).average().orElse(Double.NaN);
             Report report = new Report(n, correct / (double) n, prompts[top] / (double) n,
                     EmojiCategory.values()[top].label(), realRight / (double) n, decodedRight / (double) n, fd, fdRef,
@@ -183,6 +175,15 @@ public final class EmojiEval {
             idx[i] = pool.get((int) ((long) turn * 7919 % pool.size()));
         }
         return train.images(idx, -1);
+    }
+
+    /** How many of {@code judged} are the category {@code wanted} at the same index. */
+    private static int agreeing(EmojiCategory[] judged, List<EmojiCategory> wanted) {
+        int right = 0;
+        for (int i = 0; i < judged.length; i++) {
+            right += judged[i] == wanted.get(i) ? 1 : 0;
+        }
+        return right;
     }
 
     /**

@@ -100,7 +100,7 @@ public final class NameRetrieval {
                     s.scheduler(), 0, s.seed() + n, s.seeds(), 0);
             try (PointerScope step = new PointerScope();
                  GenerationResult result = txt2img.generate(r, StepListener.NONE)) {
-                Tensor x = result.images().mul(Ops.s(2)).sub(Ops.s(1));
+                Tensor x = CategoryClassifier.inputOf(result.images());
                 List<List<String>> byPixels = nearestNames(gallery.names, gallery.pixels, Gallery.flat(x), 5);
                 List<List<String>> byFeatures = nearestNames(gallery.names, gallery.features,
                         classifier.features(x), 5);
