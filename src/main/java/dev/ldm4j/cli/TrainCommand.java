@@ -26,6 +26,7 @@ import dev.ldm4j.train.TrainingState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
@@ -117,6 +118,11 @@ final class TrainCommand implements Runnable {
     @Option(paramLabel = "N", names = "--warmup-steps", defaultValue = "100", description = "Linear warmup (default ${DEFAULT-VALUE}).")
     int warmupSteps;
 
+    @Option(paramLabel = "N", names = "--lr-cooldown", defaultValue = "0",
+            description = "Let the learning rate fall linearly over the last N steps of --steps, to lr / N "
+                    + "(default: constant after the warmup).")
+    long cooldown;
+
     @Option(paramLabel = "B1", names = "--adam-beta1", defaultValue = "0.9", description = "Default ${DEFAULT-VALUE}.")
     double beta1;
 
@@ -191,6 +197,9 @@ final class TrainCommand implements Runnable {
         if (steps <= 0 || saveEvery < 0 || resolution < 0) {
             throw new BadInputException("--steps must be positive, --save-every and --resolution >= 0");
         }
+        if (cooldown < 0 || cooldown > steps) {
+            throw new BadInputException("--lr-cooldown must be between 0 and --steps (" + steps + "), got " + cooldown);
+        }
         Path statePath = output.resolve(TrainingRun.STATE);
         if (resume) {
             for (String flag : List.of("--config", "--init-from", "--vae", "--prediction", "--scale-by-std",
@@ -230,7 +239,7 @@ final class TrainCommand implements Runnable {
         } else {
             TrainConfig tc = new TrainConfig(batchSize, lr, beta1, beta2, adamEps, weightDecay, warmupSteps,
                     maxGradNorm, emaDecay, !noEmaWarmup, captionDropout, minSnrGamma, seed, precisionValue,
-                    cacheLatents);
+                    cacheLatents, steps - cooldown, cooldown > 0 ? steps : 0);
             // a checkpoint's own YAML beside it (NAME.yaml, as generate reads it) holds what its keys cannot:
             // scale factor, head counts, schedule; detection from the keys is the last resort
             Path yaml = initFrom != null ? ModelConfig.configFor(initFrom, config) : config;
@@ -327,9 +336,11 @@ final class TrainCommand implements Runnable {
                     pick("--min-snr-gamma", saved.minSnrGamma(), minSnrGamma, changed),
                     saved.seed(),
                     pick("--precision", saved.precision(), precisionValue, changed),
-                    pick("--cache-latents", saved.cacheLatents(), cacheLatents, changed));
+                    pick("--cache-latents", saved.cacheLatents(), cacheLatents, changed),
+                    pick("--lr-cooldown", saved.decayStart(), cooldown > 0 ? steps - cooldown : 0, changed),
+                    pick("--lr-cooldown", saved.decayEnd(), cooldown > 0 ? steps : 0, changed));
             if (!changed.isEmpty()) {
-                System.err.println("warning: resuming with changed " + String.join(", ", changed)
+                System.err.println("warning: resuming with changed " + String.join(", ", new LinkedHashSet<>(changed))
                         + ": the run no longer matches an uninterrupted one");
             }
             return c;

@@ -26,6 +26,10 @@ import dev.ldm4j.nn.Precision;
  *                        master weights ({@link Autocast})
  * @param cacheLatents    keep the frozen autoencoder's posterior of each image (keyed by
  *                        {@link dev.ldm4j.data.Batch#keys}) instead of encoding it every time it is seen
+ * @param decayStart      the last step at the peak learning rate before the cooldown; see {@code decayEnd}
+ * @param decayEnd        with {@code decayEnd > 0}: after step {@code decayStart} the learning rate falls
+ *                        linearly, reaching lr / (decayEnd - decayStart) at step {@code decayEnd} and staying
+ *                        there; 0 = no cooldown. Absolute steps, so that a resumed run keeps its schedule.
  */
 public record TrainConfig(
         int batchSize,
@@ -42,7 +46,9 @@ public record TrainConfig(
         double minSnrGamma,
         long seed,
         Precision precision,
-        boolean cacheLatents) {
+        boolean cacheLatents,
+        long decayStart,
+        long decayEnd) {
 
     public TrainConfig {
         if (batchSize <= 0) {
@@ -72,6 +78,10 @@ public record TrainConfig(
         if (!(minSnrGamma >= 0)) {
             throw new BadRequestException("min-SNR gamma must be >= 0 (0 = off), got " + minSnrGamma);
         }
+        if (decayEnd != 0 && !(decayStart >= 0 && decayStart < decayEnd)) {
+            throw new BadRequestException("learning-rate cooldown must run from a step >= 0 to a later one, got "
+                    + decayStart + " to " + decayEnd);
+        }
         if (precision == null) {
             throw new BadRequestException("precision is required");
         }
@@ -84,69 +94,79 @@ public record TrainConfig(
      */
     public static TrainConfig defaults() {
         return new TrainConfig(16, 1e-4, 0.9, 0.999, 1e-8, 0.01, 100, 1.0, 0.9999, true, 0.1, 0.0, 42,
-                Precision.FP32, false);
+                Precision.FP32, false, 0, 0);
     }
 
     public TrainConfig withBatchSize(int v) {
         return new TrainConfig(v, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps, maxGradNorm,
-                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withLearningRate(double v) {
         return new TrainConfig(batchSize, v, beta1, beta2, adamEps, weightDecay, warmupSteps, maxGradNorm,
-                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withWarmupSteps(int v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, v, maxGradNorm,
-                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withEma(double decay, boolean warmup) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, decay, warmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                maxGradNorm, decay, warmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withCaptionDropout(double v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, emaDecay, emaWarmup, v, minSnrGamma, seed, precision, cacheLatents);
+                maxGradNorm, emaDecay, emaWarmup, v, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withMinSnrGamma(double v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, emaDecay, emaWarmup, captionDropout, v, seed, precision, cacheLatents);
+                maxGradNorm, emaDecay, emaWarmup, captionDropout, v, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withSeed(long v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, v, precision, cacheLatents);
+                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, v, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withPrecision(Precision v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, v, cacheLatents);
+                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, v, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withCacheLatents(boolean v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
-                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, v);
+                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, v, decayStart, decayEnd);
     }
 
     public TrainConfig withAdamW(double beta1, double beta2, double eps, double weightDecay) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, eps, weightDecay, warmupSteps, maxGradNorm,
-                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
     public TrainConfig withMaxGradNorm(double v) {
         return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps, v,
-                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents);
+                emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, decayStart, decayEnd);
     }
 
-    /** The learning rate of step {@code step} (1-based): linear warmup, then constant. */
+    /** Cooldown over the steps after {@code start} up to {@code end}; see the record's {@code decayEnd}. */
+    public TrainConfig withCooldown(long start, long end) {
+        return new TrainConfig(batchSize, learningRate, beta1, beta2, adamEps, weightDecay, warmupSteps,
+                maxGradNorm, emaDecay, emaWarmup, captionDropout, minSnrGamma, seed, precision, cacheLatents, start,
+                end);
+    }
+
+    /** The learning rate of step {@code step} (1-based): linear warmup, constant, then the cooldown if any. */
     public double learningRateAt(long step) {
-        if (warmupSteps == 0 || step >= warmupSteps) {
-            return learningRate;
+        double lr = warmupSteps == 0 || step >= warmupSteps ? learningRate
+                : learningRate * Math.max(step, 1) / warmupSteps;
+        if (decayEnd > 0 && step > decayStart) {
+            long left = Math.max(decayEnd - step + 1, 1);
+            lr *= (double) left / (decayEnd - decayStart);
         }
-        return learningRate * Math.max(step, 1) / warmupSteps;
+        return lr;
     }
 }

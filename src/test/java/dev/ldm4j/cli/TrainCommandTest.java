@@ -79,12 +79,15 @@ class TrainCommandTest {
         CliTest.Run resumed = train(data, run, "--resume", "--steps", "6");
         assertEquals(2, resumed.code(), "--seed is not allowed with --resume: " + resumed.err());
         List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "-o", run.toString(),
-                "--resume", "--steps", "6", "--log-every", "1", "--balance-tags", "a red block|a blue block"));
+                "--resume", "--steps", "6", "--log-every", "1", "--balance-tags", "a red block|a blue block",
+                "--lr-cooldown", "2"));
         CliTest.Run ok = CliTest.cli(a.toArray(String[]::new));
         assertEquals(0, ok.code(), ok.err());
         List<String> rows = Files.readAllLines(run.resolve(TrainingRun.LOSSES));
         assertEquals(7, rows.size(), "header + 6 steps: " + rows);
         assertEquals(csv.subList(1, 5), rows.subList(1, 5), "the first four steps are kept");
+        assertEquals(1e-3, Double.parseDouble(rows.get(5).split(",")[2]), 1e-9, "step 5: the first of 2 cooldown steps");
+        assertEquals(5e-4, Double.parseDouble(rows.get(6).split(",")[2]), 1e-9, "step 6: lr / 2");
 
         Path png = tmp.resolve("out.png");
         CliTest.Run gen = CliTest.cli("generate", "-m", run.resolve(TrainingRun.MODEL).toString(),
@@ -147,6 +150,12 @@ class TrainCommandTest {
                 "--balance-tags", "purple|red");
         assertEquals(2, noTag.code(), noTag.err());
         assertTrue(noTag.err().contains("no training caption has any of the tags"), noTag.err());
+
+        CliTest.Run longCooldown = train(data, tmp.resolve("h"), "--config", tinyConfig().toString(),
+                "--steps", "4", "--lr-cooldown", "5");
+        assertEquals(2, longCooldown.code(), longCooldown.err());
+        assertTrue(longCooldown.err().contains("--lr-cooldown must be between 0 and --steps"), longCooldown.err());
+        assertFalse(Files.exists(tmp.resolve("h").resolve(TrainingRun.STATE)));
 
         CliTest.Run nothing = train(data, tmp.resolve("d"), "--resume");
         assertEquals(2, nothing.code());
