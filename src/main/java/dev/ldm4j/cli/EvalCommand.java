@@ -205,8 +205,9 @@ final class EvalCommand implements Runnable {
         }
         Measured measured = measure(m, config, judge, split, settings);
         Measured base = baseline == null ? null : measure(baseline, baselineConfig, judge, split, settings);
+        double closer = base == null ? Double.NaN : measured.result().shareCloserThan(base.result());
         if (base != null) {
-            printComparison(measured, base);
+            printComparison(measured, base, closer);
         }
         if (json != null) {
             try {
@@ -215,6 +216,7 @@ final class EvalCommand implements Runnable {
                 all.putAll(measured.json());
                 if (base != null) {
                     all.put("baseline", base.json());
+                    all.put("frechetDistanceShareOfResamplesCloserThanBaseline", closer);
                 }
                 AtomicFiles.writeString(json, mapper.writeValueAsString(all) + "\n");
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -261,8 +263,9 @@ final class EvalCommand implements Runnable {
                     + "classifier on the real held-out images: %.3f, on their autoencoder round trips: %.3f)%n",
                     r.accuracy(), r.majorityCategory(), r.majorityRate(), r.classifierAccuracyOnReal(),
                     r.classifierAccuracyOnDecoded());
-            out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (real training images of the same "
-                    + "categories vs real held-out: %.3f)%n", r.frechetDistance(), r.frechetDistanceRealTrain());
+            out.printf(Locale.ROOT, "Fréchet distance, classifier features  %.3f  (bootstrap standard error %.3f; real "
+                    + "training images of the same categories vs real held-out: %.3f)%n", r.frechetDistance(),
+                    r.frechetDistanceStandardError(), r.frechetDistanceRealTrain());
             out.printf(Locale.ROOT, "autoencoder held-out PSNR              %.2f dB%n", r.autoencoderPsnr());
             r.perCategory().forEach((k, v) -> out.printf(Locale.ROOT, "  %-18s %3d/%3d%n", k, v.correct(),
                     v.prompts()));
@@ -292,7 +295,7 @@ final class EvalCommand implements Runnable {
     }
 
     /** The two models' figures side by side, with which is better (higher, or lower for the distance). */
-    private void printComparison(Measured a, Measured b) {
+    private void printComparison(Measured a, Measured b, double firstCloser) {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%n%-44s %10s %10s%n", "same settings, same judge", a.model().getFileName(),
                 b.model().getFileName());
@@ -300,6 +303,8 @@ final class EvalCommand implements Runnable {
         EmojiEval.Report rb = b.result().report();
         row(out, "category accuracy", ra.accuracy(), rb.accuracy(), true);
         row(out, "Fréchet distance", ra.frechetDistance(), rb.frechetDistance(), false);
+        out.printf(Locale.ROOT, "  (the first closer to the real images in %.0f%% of %d paired resamples of the held-out "
+                + "captions)%n", 100 * firstCloser, EmojiEval.BOOTSTRAP_RESAMPLES);
         row(out, "autoencoder PSNR (dB)", ra.autoencoderPsnr(), rb.autoencoderPsnr(), true);
         if (a.names() != null) {
             for (var e : List.of(Map.entry("training", List.of(a.names().train(), b.names().train())),

@@ -73,12 +73,40 @@ public final class EmojiEval {
             double classifierAccuracyOnReal,
             double classifierAccuracyOnDecoded,
             double frechetDistance,
+            double frechetDistanceStandardError,
             double frechetDistanceRealTrain,
             double autoencoderPsnr,
             Map<String, CategoryCount> perCategory) {}
 
-    /** The result: the report and the generated images (in held-out order), for a contact sheet. */
-    public record Result(Report report, List<RgbImage> images) {}
+    /**
+     * The result: the report, the generated images (in held-out order) for a contact sheet, and the judge's
+     * features of the generated and the real held-out images ([images, {@link CategoryClassifier#FEATURES}] row
+     * by row, paired by caption) for comparing two models' distances on the same resamples.
+     */
+    public record Result(Report report, List<RgbImage> images, float[] generatedFeatures, float[] realFeatures) {
+
+        /** The share of paired bootstrap resamples in which this model is closer to the real images than {@code other}'s. */
+        public double shareCloserThan(Result other) {
+            int n = report.images();
+            if (other.report.images() != n) {
+                throw new IllegalArgumentException("the two evaluations cover " + n + " and " + other.report.images()
+                        + " captions");
+            }
+            try (PointerScope scope = new PointerScope()) {
+                return FrechetBootstrap.shareFirstCloser(matrix(generatedFeatures, n), matrix(other.generatedFeatures, n),
+                        matrix(realFeatures, n), BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+            }
+        }
+
+        private static Tensor matrix(float[] rows, int n) {
+            return dev.ldm4j.nn.Tensors.fromFloats(rows, n, CategoryClassifier.FEATURES);
+        }
+    }
+
+    /** Resamples of the Fréchet distance's bootstrap; enough for a standard error to about 5%. */
+    public static final int BOOTSTRAP_RESAMPLES = 200;
+    /** One seed for every model, so that two models are resampled alike. */
+    static final long BOOTSTRAP_SEED = 20221;
 
     private EmojiEval() {}
 
@@ -128,6 +156,7 @@ public final class EmojiEval {
             Tensor trainFeatures = classifier.features(trainSample(split, wanted));
             double fd = FrechetDistance.between(genFeatures, realFeatures);
             double fdRef = FrechetDistance.between(trainFeatures, realFeatures);
+            double fdSe = FrechetBootstrap.standardError(genFeatures, realFeatures, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
             int top = 0;
             int correct = 0;
             Map<String, CategoryCount> per = new LinkedHashMap<>();
@@ -143,9 +172,10 @@ public final class EmojiEval {
             int decodedRight = agreeing(classifier.predict(decoded), wanted);
             double psnr = java.util.Arrays.stream(ImageTensors.psnr(real, decoded)).average().orElse(Double.NaN);
             Report report = new Report(n, correct / (double) n, prompts[top] / (double) n,
-                    EmojiCategory.values()[top].label(), realRight / (double) n, decodedRight / (double) n, fd, fdRef,
-                    psnr, per);
-            return new Result(report, images);
+                    EmojiCategory.values()[top].label(), realRight / (double) n, decodedRight / (double) n, fd, fdSe,
+                    fdRef, psnr, per);
+            return new Result(report, images, feats,
+                    dev.ldm4j.nn.Tensors.toFloats(realFeatures.to(ScalarType.Float).contiguous()));
         }
     }
 

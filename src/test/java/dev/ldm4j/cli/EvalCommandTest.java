@@ -43,6 +43,9 @@ class EvalCommandTest {
         assertTrue(r.out().contains("category accuracy of generated images"), r.out());
         assertTrue(r.out().contains("name retrieval, training names") && r.out().contains("2 names x 1 seeds"), r.out());
         assertTrue(r.out().contains("majority class 'food & drink': 0.500"), r.out());
+        assertTrue(r.out().contains("the first closer to the real images in 50% of 200 paired resamples"), r.out());
+        assertEquals(0.5, new ObjectMapper().readTree(json.toFile())
+                .path("frechetDistanceShareOfResamplesCloserThanBaseline").asDouble(-1), 0.0);
         JsonNode base = new ObjectMapper().readTree(json.toFile()).get("baseline");
         assertEquals(base.path("report").path("frechetDistance").asDouble(), new ObjectMapper().readTree(json.toFile())
                 .path("report").path("frechetDistance").asDouble(), 0.0);

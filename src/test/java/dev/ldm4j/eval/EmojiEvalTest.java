@@ -61,9 +61,13 @@ class EmojiEvalTest {
         // training images are
         assertTrue(r.frechetDistance() > r.frechetDistanceRealTrain(), r.toString());
         assertTrue(Double.isFinite(r.autoencoderPsnr()) && r.autoencoderPsnr() > 0);
+        assertTrue(r.frechetDistanceStandardError() > 0, "6 captions resampled do not give one distance");
+        assertEquals(r.images() * CategoryClassifier.FEATURES, result.generatedFeatures().length);
+        assertEquals(r.images() * CategoryClassifier.FEATURES, result.realFeatures().length);
 
-        EmojiEval.Report again = run(0).report();
-        assertEquals(r, again, "seeded: the same figures on a second run");
+        EmojiEval.Result second = run(0);
+        assertEquals(r, second.report(), "seeded: the same figures on a second run");
+        assertEquals(0.5, result.shareCloserThan(second), 0.0, "the same images: every resample a tie");
     }
 
     @Test
