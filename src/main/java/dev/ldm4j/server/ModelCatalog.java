@@ -18,12 +18,15 @@ import java.util.stream.Stream;
 
 /**
  * The checkpoints a client may switch to: the files of {@code --models-dir} ({@code .safetensors}, {@code .ckpt},
- * {@code .pt} and diffusers folders, top level only), plus the {@code -m} model when it lies elsewhere. Entries
+ * {@code .pt} and diffusers folders, in subfolders too, as AUTOMATIC1111 lists its models folder; hidden folders
+ * and the insides of diffusers folders are not searched), plus the {@code -m} model when it lies elsewhere. Entries
  * are kept across rescans while a file's size and mtime are unchanged, so that a hash computed once (seconds
  * for a multi-GB file) is not computed again.
  */
 final class ModelCatalog {
     private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
+    /** How deep subfolders are searched; a link loop or a huge tree stops here. */
+    private static final int MAX_DEPTH = 8;
 
     /** What identifies an unchanged file between scans. */
     private record Stamp(Path file, long size, long modifiedMillis) {}
@@ -62,7 +65,8 @@ final class ModelCatalog {
                 Stamp stamp = stamp(p);
                 ModelEntry e = known.get(stamp);
                 if (e == null) {
-                    e = new ModelEntry(p, ModelConfig.configFor(p, null), stem(p));
+                    String listed = relative(p);
+                    e = new ModelEntry(p, ModelConfig.configFor(p, null), modelName(listed), listed);
                 }
                 kept.put(stamp, e);
                 out.add(e);
@@ -79,8 +83,9 @@ final class ModelCatalog {
      */
     synchronized ModelEntry resolve(String value) {
         String v = value == null ? "" : value.strip();
-        // only listed entries can match in any case; a path is refused with a message that says why
-        if (v.isEmpty() || v.contains("/") || v.contains("\\") || v.contains("..") || v.indexOf('\0') >= 0) {
+        // only listed entries can match in any case; a path that is not a listed one is refused with a message
+        // that says why ("sub/x.safetensors", a listed title, is a name)
+        if (v.isEmpty() || v.startsWith("/") || v.contains("\\") || v.contains("..") || v.indexOf('\0') >= 0) {
             throw new BadRequestException("field 'sd_model_checkpoint': '" + value + "' is not a checkpoint name"
                     + " (give a title or file name from /sdapi/v1/sd-models; paths are refused)");
         }
@@ -94,11 +99,44 @@ final class ModelCatalog {
     }
 
     private List<Path> scan() {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(ModelCatalog::isCheckpoint).sorted().toList();
+        List<Path> found = new ArrayList<>();
+        scan(dir, 0, found);
+        return found;
+    }
+
+    /** The checkpoints under {@code folder}, in name order, a subfolder's where its name sorts. */
+    private void scan(Path folder, int depth, List<Path> found) {
+        List<Path> children;
+        try (Stream<Path> files = Files.list(folder)) {
+            children = files.sorted().toList();
         } catch (IOException e) {
-            throw new ModelFileException(dir + ": cannot list the models folder (" + e.getMessage() + ")", e);
+            if (depth == 0) {
+                throw new ModelFileException(dir + ": cannot list the models folder (" + e.getMessage() + ")", e);
+            }
+            return; // an unreadable subfolder hides only itself
         }
+        for (Path p : children) {
+            if (isCheckpoint(p)) {
+                found.add(p);
+            } else if (depth < MAX_DEPTH && Files.isDirectory(p) && !p.getFileName().toString().startsWith(".")) {
+                scan(p, depth + 1, found);
+            }
+        }
+    }
+
+    /** Its path in the models folder, "/"-separated on every system, as a title shows it. */
+    private String relative(Path p) {
+        Path r = dir.relativize(p);
+        List<String> parts = new ArrayList<>();
+        r.forEach(part -> parts.add(part.toString()));
+        return String.join("/", parts);
+    }
+
+    /** AUTOMATIC1111's model name: the path in the folder with "_" for "/", less the extension. */
+    private static String modelName(String listedAs) {
+        String flat = listedAs.replace('/', '_');
+        int dot = flat.lastIndexOf('.');
+        return dot > 0 && EXTENSIONS.contains(flat.substring(dot).toLowerCase(Locale.ROOT)) ? flat.substring(0, dot) : flat;
     }
 
     private static boolean isCheckpoint(Path p) {

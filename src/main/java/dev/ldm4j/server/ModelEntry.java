@@ -10,21 +10,32 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A checkpoint as AUTOMATIC1111 lists it: title "file.safetensors [short hash]", the hash being the first 10 hex
- * digits of the file's SHA-256. The hash is computed on first use (seconds for a 2 GB file), so that the server
- * starts at once and a listing of many models does not read them all; until then the title is the file name.
+ * A checkpoint as AUTOMATIC1111 lists it: title "sub/file.safetensors [short hash]" (its path in the models
+ * folder, "/"-separated, and the first 10 hex digits of the file's SHA-256), model name "sub_file". The hash is
+ * computed on first use (seconds for a 2 GB file), so that the server starts at once and a listing of many models
+ * does not read them all; until then the title is the path alone.
  */
 final class ModelEntry {
     private final Path file;
     private final Path config;
     private final String name;
+    private final String listedAs;
     private String sha256;
     private boolean hashed;
 
+    /** A checkpoint outside the models folder ({@code -m}): listed by its file name. */
     ModelEntry(Path file, Path config, String name) {
+        this(file, config, name, file.getFileName().toString());
+    }
+
+    /**
+     * @param listedAs its path relative to the models folder, "/"-separated: the title's first part
+     */
+    ModelEntry(Path file, Path config, String name, String listedAs) {
         this.file = file;
         this.config = config;
         this.name = name;
+        this.listedAs = listedAs;
     }
 
     String name() {
@@ -56,15 +67,19 @@ final class ModelEntry {
     /** The title with the hash once known. */
     String title() {
         String h = knownSha256();
-        return file.getFileName() + (h == null ? "" : " [" + h.substring(0, 10) + "]");
+        return listedAs + (h == null ? "" : " [" + h.substring(0, 10) + "]");
     }
 
-    /** Whether a client's sd_model_checkpoint value names this model (title, file name or name). */
+    /**
+     * Whether a client's sd_model_checkpoint value names this model: its title, path in the folder, file name,
+     * model name, file name without extension, or short hash.
+     */
     boolean isNamedBy(String value) {
         String v = value.strip();
         String h = knownSha256();
-        return v.equals(title()) || v.equals(file.getFileName().toString()) || v.equals(name)
-                || v.startsWith(file.getFileName() + " [") || h != null && v.equals(h.substring(0, 10));
+        return v.equals(title()) || v.equals(listedAs) || v.equals(file.getFileName().toString()) || v.equals(name)
+                || v.equals(ModelCatalog.stem(file)) || v.startsWith(listedAs + " [")
+                || h != null && v.equals(h.substring(0, 10));
     }
 
     /** Its sd-models item; the hash only when known (the served model's is computed when it is listed). */

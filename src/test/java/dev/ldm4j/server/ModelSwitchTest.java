@@ -129,6 +129,35 @@ class ModelSwitchTest {
     }
 
     @Test
+    void subfoldersAreListedByTheirPathAsAutomatic1111Does(@TempDir Path dir) throws Exception {
+        Path models = Files.createDirectory(dir.resolve("models"));
+        copy("sd1-tiny", models, "a");
+        copy("sd2-tiny", Files.createDirectories(models.resolve("sd2")), "b");
+        copy("sd2-tiny", Files.createDirectories(models.resolve(".cache")), "hidden");
+        try (ApiServer server = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, 4, null, null, models, null,
+                null, ApiServer.DEFAULT_MAX_BODY_MB))) {
+            JsonNode list = get(server, "/sdapi/v1/sd-models");
+            assertEquals(2, list.size(), "hidden folders are not searched: " + list);
+            assertEquals("sd2/b.safetensors", list.get(1).path("title").asText(), "not hashed before it is loaded");
+            assertEquals("sd2_b", list.get(1).path("model_name").asText());
+            assertTrue(list.get(1).path("config").asText().endsWith("b.yaml"), list.toString());
+
+            for (String name : List.of("sd2/b.safetensors", "sd2_b", "b")) {
+                ok(post(server, "/sdapi/v1/options", JSON.createObjectNode().put("sd_model_checkpoint", "a")));
+                ok(post(server, "/sdapi/v1/options", JSON.createObjectNode().put("sd_model_checkpoint", name)));
+                String title = get(server, "/sdapi/v1/options").path("sd_model_checkpoint").asText();
+                assertTrue(title.startsWith("sd2/b.safetensors ["), name + " -> " + title);
+            }
+            for (String name : List.of("sd2/../a.safetensors", "/sd2/b.safetensors", "sd2\\b.safetensors",
+                    ".cache/hidden.safetensors")) {
+                HttpResponse<String> r = post(server, "/sdapi/v1/options",
+                        JSON.createObjectNode().put("sd_model_checkpoint", name));
+                assertEquals(422, r.statusCode(), name + ": " + r.body());
+            }
+        }
+    }
+
+    @Test
     void aServedModelGivenWithMIsListedBesideTheFolder(@TempDir Path dir) throws Exception {
         Path models = modelsDir(dir.resolve("m"));
         try (ApiServer server = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, 4,
