@@ -239,7 +239,7 @@ final class TrainCommand implements Runnable {
         } else {
             TrainConfig tc = new TrainConfig(batchSize, lr, beta1, beta2, adamEps, weightDecay, warmupSteps,
                     maxGradNorm, emaDecay, !noEmaWarmup, captionDropout, minSnrGamma, seed, precisionValue,
-                    cacheLatents, steps - cooldown, cooldown > 0 ? steps : 0);
+                    cacheLatents, cooldownStart(), cooldownEnd());
             // a checkpoint's own YAML beside it (NAME.yaml, as generate reads it) holds what its keys cannot:
             // scale factor, head counts, schedule; detection from the keys is the last resort
             Path yaml = initFrom != null ? ModelConfig.configFor(initFrom, config) : config;
@@ -337,14 +337,23 @@ final class TrainCommand implements Runnable {
                     saved.seed(),
                     pick("--precision", saved.precision(), precisionValue, changed),
                     pick("--cache-latents", saved.cacheLatents(), cacheLatents, changed),
-                    pick("--lr-cooldown", saved.decayStart(), cooldown > 0 ? steps - cooldown : 0, changed),
-                    pick("--lr-cooldown", saved.decayEnd(), cooldown > 0 ? steps : 0, changed));
+                    pick("--lr-cooldown", saved.decayStart(), cooldownStart(), changed),
+                    pick("--lr-cooldown", saved.decayEnd(), cooldownEnd(), changed));
             if (!changed.isEmpty()) {
                 System.err.println("warning: resuming with changed " + String.join(", ", new LinkedHashSet<>(changed))
                         + ": the run no longer matches an uninterrupted one");
             }
             return c;
         };
+    }
+
+    /** {@code --lr-cooldown} as {@link TrainConfig}'s absolute steps; 0 and 0 for none. */
+    private long cooldownStart() {
+        return cooldown > 0 ? steps - cooldown : 0;
+    }
+
+    private long cooldownEnd() {
+        return cooldown > 0 ? steps : 0;
     }
 
     private <T> T pick(String flag, T saved, T given, List<String> changed) {

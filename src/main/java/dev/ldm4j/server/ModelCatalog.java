@@ -66,7 +66,7 @@ final class ModelCatalog {
                 ModelEntry e = known.get(stamp);
                 if (e == null) {
                     String listed = relative(p);
-                    e = new ModelEntry(p, ModelConfig.configFor(p, null), modelName(listed), listed);
+                    e = new ModelEntry(p, ModelConfig.configFor(p, null), modelName(listed, p), listed);
                 }
                 kept.put(stamp, e);
                 out.add(e);
@@ -132,11 +132,10 @@ final class ModelCatalog {
         return String.join("/", parts);
     }
 
-    /** AUTOMATIC1111's model name: the path in the folder with "_" for "/", less the extension. */
-    private static String modelName(String listedAs) {
-        String flat = listedAs.replace('/', '_');
-        int dot = flat.lastIndexOf('.');
-        return dot > 0 && EXTENSIONS.contains(flat.substring(dot).toLowerCase(Locale.ROOT)) ? flat.substring(0, dot) : flat;
+    /** AUTOMATIC1111's model name: the path in the folder with "_" for "/", and the file's {@link #stem}. */
+    private static String modelName(String listedAs, Path p) {
+        int slash = listedAs.lastIndexOf('/');
+        return listedAs.substring(0, slash + 1).replace('/', '_') + stem(p);
     }
 
     private static boolean isCheckpoint(Path p) {

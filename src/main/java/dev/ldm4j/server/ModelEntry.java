@@ -20,6 +20,7 @@ final class ModelEntry {
     private final Path config;
     private final String name;
     private final String listedAs;
+    private final String stem;
     private String sha256;
     private boolean hashed;
 
@@ -36,6 +37,7 @@ final class ModelEntry {
         this.config = config;
         this.name = name;
         this.listedAs = listedAs;
+        this.stem = ModelCatalog.stem(file);
     }
 
     String name() {
@@ -78,7 +80,7 @@ final class ModelEntry {
         String v = value.strip();
         String h = knownSha256();
         return v.equals(title()) || v.equals(listedAs) || v.equals(file.getFileName().toString()) || v.equals(name)
-                || v.equals(ModelCatalog.stem(file)) || v.startsWith(listedAs + " [")
+                || v.equals(stem) || v.startsWith(listedAs + " [")
                 || h != null && v.equals(h.substring(0, 10));
     }
 
