@@ -79,8 +79,8 @@ final class EvalCommand implements Runnable {
             description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     String scheduler;
 
-    @Option(names = {"-s", "--seed"}, defaultValue = "0", description = "Seed of the first image; image i uses seed + i "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(names = {"-s", "--seed"}, defaultValue = "0", description = "Seed of the first image; image i uses seed + i, "
+            + "the k-th further image of each caption seed + k * captions + i (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--limit", defaultValue = "0", paramLabel = "N",
@@ -91,6 +91,11 @@ final class EvalCommand implements Runnable {
             description = "Prompt with only the first N comma-separated tags of each caption (1 = the emoji's name, "
                     + "as a user would type it); 0 = the whole caption (default).")
     int promptTags;
+
+    @Option(names = "--seeds-per-caption", paramLabel = "K", defaultValue = "1",
+            description = "Images generated from each held-out caption (default ${DEFAULT-VALUE}); more make the "
+                    + "category accuracy and the Fréchet distance less noisy, at K times the time.")
+    int seedsPerCaption;
 
     @Option(names = "--name-retrieval", paramLabel = "SEEDS", defaultValue = "0",
             description = "Also measure name retrieval: SEEDS images per emoji name, each matched to the nearest "
@@ -196,9 +201,11 @@ final class EvalCommand implements Runnable {
         }
         EmojiEval.Settings settings;
         try {
-            settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags);
+            settings = new EmojiEval.Settings(steps, cfgScale, sampler, scheduler, seed, limit, promptTags,
+                    seedsPerCaption);
         } catch (BadRequestException e) {
-            throw new BadInputException("--prompt-tags: " + e.getMessage());
+            throw new BadInputException((promptTags < 0 ? "--prompt-tags: " : "--seeds-per-caption: ")
+                    + e.getMessage());
         }
         if (baseline != null && !Files.isRegularFile(baseline)) {
             throw new BadInputException("baseline model " + baseline + " does not exist");
@@ -257,8 +264,9 @@ final class EvalCommand implements Runnable {
                 }
             });
             EmojiEval.Report r = result.report();
-            out.printf(Locale.ROOT, "model %s, %d held-out captions, %s %d steps, cfg %.1f, seeds %d..%d%n", m,
-                    r.images(), sampler, steps, cfgScale, seed, seed + r.images() - 1);
+            int draws = settings.seedsPerCaption();
+            out.printf(Locale.ROOT, "model %s, %d held-out captions x %d seeds, %s %d steps, cfg %.1f, seeds %d..%d%n",
+                    m, r.images(), draws, sampler, steps, cfgScale, seed, seed + (long) r.images() * draws - 1);
             out.printf(Locale.ROOT, "category accuracy of generated images  %.3f  (majority class '%s': %.3f; "
                     + "classifier on the real held-out images: %.3f, on their autoencoder round trips: %.3f)%n",
                     r.accuracy(), r.majorityCategory(), r.majorityRate(), r.classifierAccuracyOnReal(),

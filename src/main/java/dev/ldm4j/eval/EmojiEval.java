@@ -21,7 +21,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The default model's quality figures ({@code ldm4j eval}): for every held-out image whose caption names a
- * category, one image is generated from that caption (seed + its index) and judged by the
+ * category, one image (or {@code seedsPerCaption}) is generated from that caption and judged by the
  * {@link CategoryClassifier}; its features also give a Fréchet distance to the real held-out images. Three
  * reference figures keep these honest: the majority-class rate of the held-out set (what always answering
  * its commonest category would score), the classifier's accuracy on the same real held-out images (the ceiling)
@@ -33,22 +33,37 @@ public final class EmojiEval {
     /**
      * How the images are generated. {@code promptTags} 0 prompts with the whole held-out caption; k >= 1 with
      * only its first k comma-separated tags (1: the emoji's name alone, "red apple", as a user would type it).
+     * {@code seedsPerCaption} images are generated from each caption; more make the accuracy and the Fréchet
+     * distance less noisy (the distance's noise between two models comes from their generated images, since
+     * both are compared with the same real ones).
      */
     public record Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit,
-                           int promptTags) {
+                           int promptTags, int seedsPerCaption) {
         public Settings {
             if (promptTags < 0) {
                 throw new BadRequestException("prompt tags must be 0 (the whole caption) or more, got " + promptTags);
             }
+            if (seedsPerCaption < 1) {
+                throw new BadRequestException("seeds per caption must be 1 or more, got " + seedsPerCaption);
+            }
+        }
+
+        public Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit,
+                        int promptTags) {
+            this(steps, cfgScale, sampler, scheduler, seed, limit, promptTags, 1);
         }
 
         public Settings(int steps, double cfgScale, String sampler, String scheduler, long seed, int limit) {
             this(steps, cfgScale, sampler, scheduler, seed, limit, 0);
         }
 
-        public GenerationRequest request(String caption, int size, int index) {
+        /**
+         * The request for the {@code draw}-th image of the caption at {@code index} of {@code captions}: seed +
+         * index for the first draw (the seeds of a one-seed eval), then further blocks of {@code captions} seeds.
+         */
+        public GenerationRequest request(String caption, int size, int index, int draw, int captions) {
             return new GenerationRequest(prompt(caption), "", size, size, steps, cfgScale, sampler, scheduler, 0,
-                    seed + index, 1, 0);
+                    seed + (long) draw * captions + index, 1, 0);
         }
 
         /** The prompt made of a held-out caption. */
@@ -61,10 +76,10 @@ public final class EmojiEval {
         }
     }
 
-    /** Per-category counts of held-out prompts and of generated images judged to be in that category. */
+    /** Per-category counts of generated images (held-out prompts x seeds per caption) and of those judged to be in it. */
     public record CategoryCount(int prompts, int correct) {}
 
-    /** The figures. */
+    /** The figures; {@code images} counts held-out captions, each with the settings' seeds per caption. */
     public record Report(
             int images,
             double accuracy,
@@ -79,27 +94,30 @@ public final class EmojiEval {
             Map<String, CategoryCount> perCategory) {}
 
     /**
-     * The result: the report, the generated images (in held-out order) for a contact sheet, and the judge's
-     * features of the generated and the real held-out images ([images, {@link CategoryClassifier#FEATURES}] row
-     * by row, paired by caption) for comparing two models' distances on the same resamples.
+     * The result: the report, the first generated image of each caption (in held-out order) for a contact sheet,
+     * and the judge's features of the generated and the real held-out images ([captions * seeds per caption,
+     * {@link CategoryClassifier#FEATURES}], a caption's images in consecutive rows, and [captions, FEATURES]) for
+     * comparing two models' distances on the same resamples.
      */
     public record Result(Report report, List<RgbImage> images, float[] generatedFeatures, float[] realFeatures) {
 
         /** The share of paired bootstrap resamples in which this model is closer to the real images than {@code other}'s. */
         public double shareCloserThan(Result other) {
             int n = report.images();
-            if (other.report.images() != n) {
+            if (other.report.images() != n || other.generatedFeatures.length != generatedFeatures.length) {
                 throw new IllegalArgumentException("the two evaluations cover " + n + " and " + other.report.images()
-                        + " captions");
+                        + " captions, with " + generatedFeatures.length + " and " + other.generatedFeatures.length
+                        + " generated features");
             }
             try (PointerScope scope = new PointerScope()) {
-                return FrechetBootstrap.shareFirstCloser(matrix(generatedFeatures, n), matrix(other.generatedFeatures, n),
-                        matrix(realFeatures, n), BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+                return FrechetBootstrap.shareFirstCloser(matrix(generatedFeatures), matrix(other.generatedFeatures),
+                        matrix(realFeatures), BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
             }
         }
 
-        private static Tensor matrix(float[] rows, int n) {
-            return dev.ldm4j.nn.Tensors.fromFloats(rows, n, CategoryClassifier.FEATURES);
+        private static Tensor matrix(float[] rows) {
+            return dev.ldm4j.nn.Tensors.fromFloats(rows, rows.length / CategoryClassifier.FEATURES,
+                    CategoryClassifier.FEATURES);
         }
     }
 
@@ -113,7 +131,7 @@ public final class EmojiEval {
     /**
      * Runs the evaluation.
      *
-     * @param progress called with the number of images generated so far
+     * @param progress called with the number of images generated so far (captions x seeds per caption in all)
      */
     public static Result run(LatentDiffusionModel sd, CategoryClassifier classifier, Split split, Settings s,
             IntConsumer progress) {
@@ -129,26 +147,31 @@ public final class EmojiEval {
         int[] prompts = new int[EmojiCategory.values().length];
         int[] judgedRight = new int[prompts.length];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            float[] feats = new float[n * CategoryClassifier.FEATURES];
+            int draws = s.seedsPerCaption();
+            float[] feats = new float[n * draws * CategoryClassifier.FEATURES];
             Generator txt2img = new Generator(sd);
             for (int i = 0; i < n; i++) {
                 String caption = held.data().caption(held.examples().get(i));
                 EmojiCategory want = held.categories().get(i);
-                try (PointerScope step = new PointerScope();
-                        GenerationResult r = txt2img.generate(s.request(caption, size, i), StepListener.NONE)) {
-                    Tensor x = CategoryClassifier.inputOf(r.images());
-                    Tensor f = classifier.features(x);
-                    prompts[want.ordinal()]++;
-                    if (classifier.categoriesOf(f)[0] == want) {
-                        judgedRight[want.ordinal()]++;
+                for (int d = 0; d < draws; d++) {
+                    try (PointerScope step = new PointerScope();
+                            GenerationResult r = txt2img.generate(s.request(caption, size, i, d, n), StepListener.NONE)) {
+                        Tensor x = CategoryClassifier.inputOf(r.images());
+                        Tensor f = classifier.features(x);
+                        prompts[want.ordinal()]++;
+                        if (classifier.categoriesOf(f)[0] == want) {
+                            judgedRight[want.ordinal()]++;
+                        }
+                        if (d == 0) {
+                            images.add(ImageTensors.toRgb8(r.images()).get(0));
+                        }
+                        System.arraycopy(dev.ldm4j.nn.Tensors.toFloats(f.contiguous()), 0, feats,
+                                (i * draws + d) * CategoryClassifier.FEATURES, CategoryClassifier.FEATURES);
                     }
-                    images.add(ImageTensors.toRgb8(r.images()).get(0));
-                    System.arraycopy(dev.ldm4j.nn.Tensors.toFloats(f.contiguous()), 0, feats,
-                            i * CategoryClassifier.FEATURES, CategoryClassifier.FEATURES);
+                    progress.accept(i * draws + d + 1);
                 }
-                progress.accept(i + 1);
             }
-            Tensor genFeatures = dev.ldm4j.nn.Tensors.fromFloats(feats, n, CategoryClassifier.FEATURES);
+            Tensor genFeatures = dev.ldm4j.nn.Tensors.fromFloats(feats, n * draws, CategoryClassifier.FEATURES);
             List<EmojiCategory> wanted = held.categories().subList(0, n);
             Tensor real = held.images(java.util.stream.IntStream.range(0, n).toArray(), -1);
             Tensor realFeatures = classifier.features(real);
@@ -171,7 +194,7 @@ public final class EmojiEval {
             Tensor decoded = roundTrip(sd, real);
             int decodedRight = agreeing(classifier.predict(decoded), wanted);
             double psnr = java.util.Arrays.stream(ImageTensors.psnr(real, decoded)).average().orElse(Double.NaN);
-            Report report = new Report(n, correct / (double) n, prompts[top] / (double) n,
+            Report report = new Report(n, correct / (double) (n * draws), prompts[top] / (double) (n * draws),
                     EmojiCategory.values()[top].label(), realRight / (double) n, decodedRight / (double) n, fd, fdSe,
                     fdRef, psnr, per);
             return new Result(report, images, feats,

@@ -72,7 +72,10 @@ class EvalCommandTest {
         CliTest.Run noData = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(),
                 "--data", tmp.resolve("empty").toString(), "--classifier", classifier.toString());
         assertEquals(2, noData.code(), noData.err());
-        assertTrue(noData.err().contains("fetch-emoji-dataset"), noData.err());
+        assertTrue(noData.err().contains("fetch-emoji-dataset"), noData.err());        CliTest.Run noSeeds = CliTest.cli("eval", "-m", Fixtures.path("sd1-tiny/model.safetensors").toString(),
+                "--data", tmp.resolve("d").toString(), "--classifier", classifier.toString(), "--seeds-per-caption", "0");
+        assertEquals(2, noSeeds.code(), noSeeds.err());
+        assertTrue(noSeeds.err().contains("--seeds-per-caption: seeds per caption must be 1 or more"), noSeeds.err());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.ldm4j.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ldm4j.Fixtures;
@@ -71,6 +72,33 @@ class EmojiEvalTest {
     }
 
     @Test
+    void furtherSeedsPerCaptionAddImagesAfterTheOneSeedOnes() {
+        EmojiEval.Result one = run(0);
+        EmojiEval.Result two = EmojiEval.run(sd, judge, split,
+                new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 0, 2), i -> {});
+        EmojiEval.Report r = two.report();
+        assertEquals(one.report().images(), r.images(), "captions are counted, not images");
+        int f = CategoryClassifier.FEATURES;
+        assertEquals(2 * r.images() * f, two.generatedFeatures().length);
+        assertEquals(r.images() * f, two.realFeatures().length);
+        for (int i = 0; i < r.images(); i++) {
+            // a caption's first image is the one-seed eval's image, in rows [2i, 2i + 1]
+            assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(one.generatedFeatures(), i * f, (i + 1) * f)),
+                    java.util.Arrays.toString(java.util.Arrays.copyOfRange(two.generatedFeatures(), 2 * i * f, (2 * i + 1) * f)));
+        }
+        assertEquals(one.images().size(), two.images().size(), "the contact sheet shows each caption's first image");
+        int prompts = r.perCategory().values().stream().mapToInt(EmojiEval.CategoryCount::prompts).sum();
+        int correct = r.perCategory().values().stream().mapToInt(EmojiEval.CategoryCount::correct).sum();
+        assertEquals(2 * r.images(), prompts);
+        assertEquals(correct / (2.0 * r.images()), r.accuracy(), 1e-12);
+        assertEquals(one.report().majorityRate(), r.majorityRate(), 1e-12);
+        assertEquals(one.report().frechetDistanceRealTrain(), r.frechetDistanceRealTrain(), 0.0);
+        assertThrows(IllegalArgumentException.class, () -> two.shareCloserThan(one));
+        assertThrows(dev.ldm4j.io.BadRequestException.class,
+                () -> new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 0, 0));
+    }
+
+    @Test
     void limitTakesTheFirstImages() {
         EmojiEval.Report r = run(2).report();
         assertEquals(2, r.images());
@@ -87,7 +115,9 @@ class EmojiEvalTest {
         assertEquals("red apple", name.prompt(caption));
         assertEquals("red apple, apple", two.prompt(caption));
         assertEquals("red apple", new EmojiEval.Settings(4, 5.0, "euler", "discrete", 7, 0, 9).prompt("red apple"));
-        assertEquals("red apple", name.request(caption, 64, 3).prompt());
-        assertEquals(10, name.request(caption, 64, 3).seed());
+        assertEquals("red apple", name.request(caption, 64, 3, 0, 155).prompt());
+        assertEquals(10, name.request(caption, 64, 3, 0, 155).seed());
+        // further seeds of a caption come in blocks of one per caption, so the first block is a one-seed eval's
+        assertEquals(7 + 2 * 155 + 3, name.request(caption, 64, 3, 2, 155).seed());
     }
 }

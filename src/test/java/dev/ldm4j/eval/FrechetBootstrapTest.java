@@ -22,11 +22,15 @@ class FrechetBootstrapTest {
     }
 
     private static Tensor gaussian(Random r, double shift) {
-        float[] v = new float[N * D];
+        return gaussian(r, shift, N);
+    }
+
+    private static Tensor gaussian(Random r, double shift, int rows) {
+        float[] v = new float[rows * D];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (r.nextGaussian() * (1 + i % D) + shift);
         }
-        return Tensors.fromFloats(v, N, D);
+        return Tensors.fromFloats(v, rows, D);
     }
 
     @Test
@@ -76,11 +80,30 @@ class FrechetBootstrapTest {
     }
 
     @Test
+    void moreGeneratedImagesPerCaptionMakeTheDistanceLessNoisy() {
+        try (PointerScope scope = new PointerScope()) {
+            Random r = new Random(11);
+            Tensor real = gaussian(r, 0);
+            double one = FrechetBootstrap.standardError(gaussian(r, 0.3), real, 200, 1);
+            double four = FrechetBootstrap.standardError(gaussian(r, 0.3, 4 * N), real, 200, 1);
+            assertTrue(four < one * 0.9, "4 images per caption " + four + " vs 1 " + one);
+            Tensor real2 = gaussian(r, 0);
+            assertEquals(1.0, FrechetBootstrap.shareFirstCloser(gaussian(r, 0.1, 3 * N), gaussian(r, 3, 3 * N),
+                    real2, 50, 2));
+        }
+    }
+
+    @Test
     void setsMustBePairedByRow() {
         try (PointerScope scope = new PointerScope()) {
             Tensor a = Tensors.fromFloats(new float[3 * D], 3, D);
             Tensor b = Tensors.fromFloats(new float[4 * D], 4, D);
+            Tensor six = Tensors.fromFloats(new float[6 * D], 6, D);
             assertThrows(IllegalArgumentException.class, () -> FrechetBootstrap.standardError(a, b, 10, 1));
+            assertThrows(IllegalArgumentException.class, () -> FrechetBootstrap.shareFirstCloser(six, b, a, 10, 1),
+                    "two generated sets of different sizes");
+            assertThrows(IllegalArgumentException.class, () -> FrechetBootstrap.standardError(b, six, 10, 1),
+                    "fewer generated rows than real ones");
         }
     }
 }
