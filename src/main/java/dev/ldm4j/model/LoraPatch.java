@@ -28,6 +28,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A checkpoint key maps to one kohya module name (its prefix swapped, dots to underscores), so each
  * weight looks its LoRA modules up as it is read. After loading, {@link #unmatched} names the modules that met
  * no weight; a LoRA of which none did is an error ({@link #check}), never a silent no-op.
+ *
+ * <p>Each LoRA file is opened once per load, at its first merged module, and closed by {@link #release}: a
+ * large LoRA's header (thousands of tensors) takes milliseconds to parse, and it has as many modules.
  */
 public final class LoraPatch implements ParameterPatch {
     /** A LoRA file with the multipliers of its tag. */
@@ -35,6 +38,8 @@ public final class LoraPatch implements ParameterPatch {
 
     private final List<Applied> loras;
     private final Set<String> matched = Collections.synchronizedSet(new LinkedHashSet<>());
+    /** The LoRA files opened during the current load, by path. */
+    private final Map<java.nio.file.Path, SafetensorsFile> open = new java.util.HashMap<>();
 
     public LoraPatch(List<Applied> loras) {
         this.loras = List.copyOf(loras);
@@ -62,7 +67,8 @@ public final class LoraPatch implements ParameterPatch {
                         LoraFile.Module m = a.file().modules().get(target.module());
                         if (m != null && (!target.bias() || m.tensor("diffBias") != null)) {
                             Tensor into = target.rows() < 0 ? w : w.narrow(0, target.rowStart(), target.rows());
-                            merge(into, a, m, target.bias(), target.text() ? a.textMultiplier() : a.unetMultiplier());
+                            merge(into, file(a), m, target.bias(),
+                                    target.text() ? a.textMultiplier() : a.unetMultiplier());
                             matched.add(a.file().name() + "/" + target.module());
                         }
                     }
@@ -164,11 +170,33 @@ public final class LoraPatch implements ParameterPatch {
         return m;
     }
 
-    private static void merge(Tensor w, Applied a, LoraFile.Module m, boolean bias, double multiplier) {
-        try (PointerScope scope = new PointerScope(); SafetensorsFile f = SafetensorsFile.open(a.file().path())) {
+    /** {@code a}'s file, opened at its first use in this load. */
+    private SafetensorsFile file(Applied a) {
+        synchronized (open) {
+            return open.computeIfAbsent(a.file().path(), SafetensorsFile::open);
+        }
+    }
+
+    @Override
+    public void release() {
+        synchronized (open) {
+            open.values().forEach(SafetensorsFile::close);
+            open.clear();
+        }
+    }
+
+    /** How many LoRA files are open now (for tests: none once a load is over). */
+    int openFiles() {
+        synchronized (open) {
+            return open.size();
+        }
+    }
+
+    private static void merge(Tensor w, SafetensorsFile f, LoraFile.Module m, boolean bias, double multiplier) {
+        try (PointerScope scope = new PointerScope()) {
             Delta d = bias ? new Delta(Tensors.readFloat(f, m.tensor("diffBias")), 1) : delta(f, m, w);
             if (d.weight().numel() != w.numel()) {
-                throw new ModelFileException(a.file().path() + ": LoRA module " + m.tensors().values().iterator().next()
+                throw new ModelFileException(f.path() + ": LoRA module " + m.tensors().values().iterator().next()
                         + " makes a difference of shape " + Tensors.shapeString(d.weight()) + " that does not fit the "
                         + "weight " + Tensors.shapeString(w));
             }

@@ -160,6 +160,7 @@ public final class ModelLoader {
                 weights.add(vaeFile.taken());
                 weights.add(src.taken());
                 weights.add(vaeSrc.taken());
+                o.patches().forEach(ParameterPatch::release);
             }
             TaesdDecoder taesd = o.taesd() != null ? TaesdFiles.decoder(o.taesd()) : null;
             NoiseSchedule schedule = schedule(f, config).withAlignYourSteps(arch.alignYourSteps());
@@ -240,6 +241,7 @@ public final class ModelLoader {
                 } finally {
                     weights.add(file.taken());
                     weights.add(patchedFile.taken());
+                    o.patches().forEach(ParameterPatch::release);
                 }
             }
         });

@@ -17,6 +17,13 @@ public interface ParameterPatch {
     ParameterSource apply(ParameterSource source, ModelConfig config);
 
     /**
+     * Called when the model's weights have been read through {@link #apply}'s source (and again after any weights
+     * read later, such as a VAE encoder loaded on first use): frees what the patch opened to read them, files
+     * above all. A patch applied again afterwards opens them again.
+     */
+    default void release() {}
+
+    /**
      * A patch that passes each parameter through {@code change(key, tensor)} as it is read (a LoRA merge: W +
      * scale * up @ down). A tensor {@code change} makes must be retained by it; the model frees it on close.
      */

@@ -52,6 +52,9 @@ class LoraTest {
             assertClose(Tensors.read(f, untouched), src.get(untouched, f.info(untouched).shape()), 0, untouched);
             assertEquals(List.of(), patch.unmatched());
             patch.check();
+            assertEquals(1, patch.openFiles(), "the LoRA file is opened once for all its modules");
+            patch.release();
+            assertEquals(0, patch.openFiles());
         }
     }
 
@@ -148,6 +151,7 @@ class LoraTest {
         try (LatentDiffusionModel m = ModelLoader.load(new ModelLoader.Options(Fixtures.path("sd1-tiny/model.safetensors"),
                 Fixtures.path("sd1-tiny/config.yaml"), null, null).withPatch(patch));
              InferenceMode g = new InferenceMode()) {
+            assertEquals(0, patch.openFiles(), "the loader closes the LoRA file once the weights are read");
             var p = Fixtures.caseOf(FOLDER, "text_encoder_lora").path("params").path("prompts");
             List<String> prompts = List.of(p.get(0).asText(), p.get(1).asText());
             try (SafetensorsFile cf = Fixtures.open(FOLDER + "/cases/text_encoder_lora.safetensors")) {
