@@ -1,22 +1,22 @@
 package dev.ldm4j.server;
 
 import dev.ldm4j.io.BadRequestException;
-import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.model.LoraFile;
 import dev.ldm4j.model.LoraPatch;
 import dev.ldm4j.model.LoraTags;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * The LoRA files of {@code --lora-model-dir}, found by the NAME of a prompt's {@code <lora:NAME:M>} tag as the
- * CLI finds them: NAME.safetensors, .ckpt or .pt in the folder, never a path.
+ * The LoRA files of {@code --lora-model-dir}, found by the NAME of a prompt's {@code <lora:NAME:M>} tag:
+ * NAME.safetensors, .ckpt or .pt in the folder, as the CLI finds them, or else in its subfolders, as
+ * AUTOMATIC1111 finds them (by file name alone, never by a path). Where subfolders hold two files of one name,
+ * the first in name order, depth first, is the one used and listed; a file in the folder itself always wins.
+ * Subfolders are searched as {@link FolderScan} says.
  */
 final class LoraLibrary {
     private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
@@ -46,7 +46,8 @@ final class LoraLibrary {
         if (!unknown.isEmpty()) {
             throw new BadRequestException("field 'prompt': unknown LoRA " + String.join(", ", unknown)
                     + (dir == null ? " (this server has no --lora-model-dir)"
-                    : " (no NAME.safetensors, .ckpt or .pt in " + dir.toAbsolutePath().normalize() + ")"));
+                    : " (no NAME.safetensors, .ckpt or .pt in " + dir.toAbsolutePath().normalize()
+                    + " or its subfolders)"));
         }
         return List.copyOf(out);
     }
@@ -62,14 +63,8 @@ final class LoraLibrary {
         if (dir == null) {
             return List.of();
         }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(LoraLibrary::isLora).sorted().map(p -> {
-                String name = ModelCatalog.stem(p);
-                return new Bodies.LoraItem(name, name, p.toAbsolutePath().toString(), Map.<String, Object>of());
-            }).toList();
-        } catch (IOException e) {
-            throw new ModelFileException(dir + ": cannot list the LoRA folder (" + e.getMessage() + ")", e);
-        }
+        return byName().entrySet().stream().map(e -> new Bodies.LoraItem(e.getKey(), e.getKey(),
+                e.getValue().toAbsolutePath().toString(), Map.<String, Object>of())).toList();
     }
 
     private Path find(String name) {
@@ -82,7 +77,16 @@ final class LoraLibrary {
                 return p;
             }
         }
-        return null;
+        return byName().get(name);
+    }
+
+    /** Every usable LoRA by name, in name order: the folder's own files first, then its subfolders'. */
+    private Map<String, Path> byName() {
+        List<Path> found = FolderScan.find(dir, LoraLibrary::isLora, "LoRA folder");
+        Map<String, Path> out = new java.util.TreeMap<>();
+        found.stream().filter(p -> p.getParent().equals(dir)).forEach(p -> out.putIfAbsent(ModelCatalog.stem(p), p));
+        found.forEach(p -> out.putIfAbsent(ModelCatalog.stem(p), p));
+        return out;
     }
 
     private static boolean isLora(Path p) {

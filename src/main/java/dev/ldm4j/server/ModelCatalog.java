@@ -2,7 +2,6 @@ package dev.ldm4j.server;
 
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.InputFiles;
-import dev.ldm4j.io.ModelFileException;
 import dev.ldm4j.model.DiffusersFolder;
 import dev.ldm4j.model.ModelConfig;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The checkpoints a client may switch to: the files of {@code --models-dir} ({@code .safetensors}, {@code .ckpt},
@@ -25,8 +23,6 @@ import java.util.stream.Stream;
  */
 final class ModelCatalog {
     private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
-    /** How deep subfolders are searched; a link loop or a huge tree stops here. */
-    private static final int MAX_DEPTH = 8;
 
     /** What identifies an unchanged file between scans. */
     private record Stamp(Path file, long size, long modifiedMillis) {}
@@ -99,29 +95,7 @@ final class ModelCatalog {
     }
 
     private List<Path> scan() {
-        List<Path> found = new ArrayList<>();
-        scan(dir, 0, found);
-        return found;
-    }
-
-    /** The checkpoints under {@code folder}, in name order, a subfolder's where its name sorts. */
-    private void scan(Path folder, int depth, List<Path> found) {
-        List<Path> children;
-        try (Stream<Path> files = Files.list(folder)) {
-            children = files.sorted().toList();
-        } catch (IOException e) {
-            if (depth == 0) {
-                throw new ModelFileException(dir + ": cannot list the models folder (" + e.getMessage() + ")", e);
-            }
-            return; // an unreadable subfolder hides only itself
-        }
-        for (Path p : children) {
-            if (isCheckpoint(p)) {
-                found.add(p);
-            } else if (depth < MAX_DEPTH && Files.isDirectory(p) && !p.getFileName().toString().startsWith(".")) {
-                scan(p, depth + 1, found);
-            }
-        }
+        return FolderScan.find(dir, ModelCatalog::isCheckpoint, "models folder");
     }
 
     /** Its path in the models folder, "/"-separated on every system, as a title shows it. */

@@ -54,10 +54,17 @@ class ServeLoraAndAuthTest {
         List<String> common = List.of("-s", p.path("seed").asText(), "--steps", p.path("steps").asText(),
                 "--sampling-method", "ddim", "--scheduler", "discrete", "--cfg-scale", p.path("cfg_scale").asText(),
                 "-W", "64", "-H", "64");
-        try (ApiServer server = ApiServer.load(settings(loraDir, null, ApiServer.DEFAULT_MAX_BODY_MB))) {
+        // the server finds the LoRA in a subfolder of its folder, as AUTOMATIC1111 does; the CLI, in its folder
+        Path served = dir.resolve("loras");
+        java.nio.file.Files.createDirectories(served.resolve("styles"));
+        java.nio.file.Files.copy(loraDir.resolve("sd1_tiny_lora.safetensors"),
+                served.resolve("styles/sd1_tiny_lora.safetensors"));
+        try (ApiServer server = ApiServer.load(settings(served, null, ApiServer.DEFAULT_MAX_BODY_MB))) {
             JsonNode loras = get(server, "/sdapi/v1/loras", null);
             assertEquals(1, loras.size(), loras.toString());
             assertEquals("sd1_tiny_lora", loras.get(0).path("name").asText());
+            assertTrue(loras.get(0).path("path").asText().endsWith("styles/sd1_tiny_lora.safetensors"),
+                    loras.toString());
             assertTrue(loras.get(0).has("alias") && loras.get(0).has("path") && loras.get(0).has("metadata"));
 
             ObjectNode tagged = clientBody(prompt + " " + p.path("lora").asText(), p.path("seed").asLong(),
