@@ -80,13 +80,36 @@ final class LoraLibrary {
         return byName().get(name);
     }
 
-    /** Every usable LoRA by name, in name order: the folder's own files first, then its subfolders'. */
+    /** Every usable LoRA by name, in name order: for each name the file {@link #find} uses. */
     private Map<String, Path> byName() {
-        List<Path> found = FolderScan.find(dir, LoraLibrary::isLora, "LoRA folder");
         Map<String, Path> out = new java.util.TreeMap<>();
-        found.stream().filter(p -> p.getParent().equals(dir)).forEach(p -> out.putIfAbsent(ModelCatalog.stem(p), p));
-        found.forEach(p -> out.putIfAbsent(ModelCatalog.stem(p), p));
+        for (Path p : FolderScan.find(dir, LoraLibrary::isLora, "LoRA folder")) {
+            out.merge(ModelCatalog.stem(p), p, (kept, next) -> preferred(next, kept) ? next : kept);
+        }
         return out;
+    }
+
+    /**
+     * Whether {@code p} wins over {@code kept}, a file of the same name found before it: a file in the folder
+     * itself over a subfolder's, and in one folder the extension that comes first in {@link #EXTENSIONS}, the
+     * order the CLI tries them in; otherwise the first found (name order) stays.
+     */
+    private boolean preferred(Path p, Path kept) {
+        boolean top = p.getParent().equals(dir);
+        if (top != kept.getParent().equals(dir)) {
+            return top;
+        }
+        return p.getParent().equals(kept.getParent()) && rank(p) < rank(kept);
+    }
+
+    private static int rank(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        for (int i = 0; i < EXTENSIONS.size(); i++) {
+            if (n.endsWith(EXTENSIONS.get(i))) {
+                return i;
+            }
+        }
+        return EXTENSIONS.size();
     }
 
     private static boolean isLora(Path p) {

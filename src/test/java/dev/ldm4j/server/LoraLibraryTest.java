@@ -34,15 +34,25 @@ class LoraLibraryTest {
         touch(dir.resolve("chars/readme.txt"));
         Path tooDeep = dir.resolve("1/2/3/4/5/6/7/8/9/dave.safetensors");
         touch(tooDeep);
+        // one name, two extensions in one folder: .safetensors before .ckpt, as the CLI tries them
+        touch(dir.resolve("dup.ckpt"));
+        Path dupTop = touch(dir.resolve("dup.safetensors"));
+        touch(dir.resolve("chars/pair.ckpt"));
+        Path pair = touch(dir.resolve("chars/pair.safetensors"));
         LoraLibrary lib = new LoraLibrary(dir);
 
         assertEquals(top, file(lib, "style"), "a file in the folder itself comes before a subfolder's");
         assertEquals(first, file(lib, "alice"), "of two in subfolders, the first in name order");
         assertEquals(deep, file(lib, "bob"));
+        assertEquals(dupTop, file(lib, "dup"));
+        assertEquals(pair, file(lib, "pair"));
         List<Bodies.LoraItem> listed = lib.list();
-        assertEquals(List.of("alice", "bob", "style"), listed.stream().map(Bodies.LoraItem::name).toList(),
-                "one entry a name; hidden folders and the 9th level not searched");
-        assertEquals(first.toAbsolutePath().toString(), listed.get(0).path());
+        assertEquals(List.of("alice", "bob", "dup", "pair", "style"), listed.stream().map(Bodies.LoraItem::name)
+                .toList(), "one entry a name; hidden folders and the 9th level not searched");
+        for (Bodies.LoraItem item : listed) {
+            assertEquals(file(lib, item.name()).toAbsolutePath().toString(), item.path(),
+                    "the listing shows the file a tag uses: " + item.name());
+        }
         for (String name : List.of("carol", "dave", "readme", "chars/alice", "../style")) {
             BadRequestException e = assertThrows(BadRequestException.class, () -> file(lib, name), name);
             assertTrue(e.getMessage().contains("unknown LoRA " + name) && e.getMessage().contains("subfolders"),
