@@ -33,6 +33,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,8 +51,8 @@ final class BenchCommand implements Runnable {
     @Option(names = "--repeat", defaultValue = "3", description = "Timed runs per stage after one warm-up (default 3).")
     int repeat;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Option(names = "--arch", defaultValue = "sd1",
             description = "The architecture to build: sd1 (SD 1.5), sd2 (SD 2.x), sdxl (SDXL base); default ${DEFAULT-VALUE}.")
@@ -101,7 +102,7 @@ final class BenchCommand implements Runnable {
             throw new BadInputException("--repeat must be at least 1");
         }
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         if (config != null && writeCheckpoint == null) {
             throw new BadInputException("--config applies to --write-checkpoint only");
         }

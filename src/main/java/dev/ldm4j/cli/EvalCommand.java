@@ -36,6 +36,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -126,8 +127,8 @@ final class EvalCommand implements Runnable {
                     + "seeds 0..7 (columns), into FILE.")
     Path everydayGrid;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     /** What a new user types first: the model card's grid shows each at the first 8 seeds. */
     static final List<String> EVERYDAY = List.of("red apple", "dog face", "cat face", "rocket", "france flag",
@@ -186,7 +187,7 @@ final class EvalCommand implements Runnable {
         Samplers.byName(sampler);
         Scheduler.byName(scheduler);
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         if (everydayGrid != null) {
             // the judge is optional here: the grid is for the eye
             drawEverydayGrid(m, classifier != null || Files.isRegularFile(c) ? CategoryClassifier.load(c) : null);

@@ -5,6 +5,7 @@ import dev.ldm4j.io.GrayImage;
 import dev.ldm4j.io.Images;
 import dev.ldm4j.io.RgbImage;
 import dev.ldm4j.io.SafetensorsFile;
+import dev.ldm4j.io.WeightFiles;
 import dev.ldm4j.model.Architecture;
 import dev.ldm4j.model.Conditioner;
 import dev.ldm4j.model.DefaultModel;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ldm4j generate}: text to image, image to image and inpainting, flags spelled as in stable-diffusion.cpp. */
@@ -235,8 +237,8 @@ final class GenerateCommand implements Runnable {
             description = "Run even when the memory plan says the run will not fit in the available memory.")
     boolean ignoreMemoryPlan;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
             description = "auto (default: cuda when this build has it and a GPU is visible), cpu, cuda.")
@@ -324,7 +326,7 @@ final class GenerateCommand implements Runnable {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         if (verbose) {
             System.err.printf("CPU: %s; %d threads (-t), oneDNN %s%n", CpuFeatures.describe(),
                     torch.get_num_threads(), Kernels.oneDnnEnabled() ? "on, each kernel checked "
@@ -369,11 +371,9 @@ final class GenerateCommand implements Runnable {
         if (name.contains("/") || name.contains("\\") || name.equals("..")) {
             throw new BadInputException("LoRA name '" + name + "' is a path; put the file in --lora-model-dir");
         }
-        for (String ext : List.of(".safetensors", ".ckpt", ".pt")) {
-            Path p = dir.resolve(name + ext);
-            if (java.nio.file.Files.isRegularFile(p)) {
-                return p;
-            }
+        Path p = WeightFiles.byName(dir, name);
+        if (p != null) {
+            return p;
         }
         throw new BadInputException("no LoRA '" + name + "' in " + dir.toAbsolutePath().normalize()
                 + " (looked for " + name + ".safetensors, .ckpt, .pt; --lora-model-dir sets the folder)");

@@ -34,6 +34,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,8 +83,8 @@ final class LoadTestCommand implements Callable<Integer> {
             description = "The server's queue (default ${DEFAULT-VALUE}); fewer than the clients shows 503s.")
     int maxQueue;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -99,7 +100,7 @@ final class LoadTestCommand implements Callable<Integer> {
         Path yaml = ModelConfig.configFor(file, config);
         int px = size > 0 ? size : ModelConfig.recommendedImageSize(yaml).orElse(512);
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         try (ApiServer server = ApiServer.load(new ApiServer.Settings("127.0.0.1", 0, maxQueue, file, config))) {
             String base = "http://127.0.0.1:" + server.port();

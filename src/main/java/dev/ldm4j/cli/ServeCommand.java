@@ -7,6 +7,7 @@ import dev.ldm4j.server.RequestLimits;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ldm4j serve}: AUTOMATIC1111's HTTP API, one model at a time, until the process is stopped. */
@@ -29,8 +30,8 @@ final class ServeCommand implements Runnable {
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "7860", description = "Port (default ${DEFAULT-VALUE}, as AUTOMATIC1111).")
     int port;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Option(names = "--models-dir", paramLabel = "DIR",
             description = "Checkpoints a client may switch to (sd-models, options sd_model_checkpoint); without -m the "
@@ -96,7 +97,7 @@ final class ServeCommand implements Runnable {
         // with --models-dir alone the server serves the folder's first checkpoint
         Path file = model != null ? model : modelsDir != null ? null : DefaultModel.resolve();
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         CountDownLatch stopped = new CountDownLatch(1);
         ApiServer.Settings settings = new ApiServer.Settings(host, port, maxQueue, file, config, modelsDir,
                 loraModelDir, apiAuth, maxBodyMb, embdDir, previewTaesd, limits());

@@ -1,16 +1,16 @@
 package dev.ldm4j.cli;
 
 import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Option;
 
-/** The {@code -t/--threads} option every command has. */
+/** The {@code -t/--threads} option every command has, mixed in with picocli's {@code @Mixin}. */
 final class Threads {
-    /** What the help text says about the option. */
-    static final String HELP = "CPU threads: 1 up to the cores the JVM sees; -1 (or 0) = all of them.";
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "-1",
+            description = "CPU threads: 1 up to the cores the JVM sees; -1 (or 0) = all of them.")
+    int threads;
 
-    private Threads() {}
-
-    /** Checks {@code threads} and gives libtorch that many (libtorch must be loaded); -1 and 0 keep the default. */
-    static void apply(int threads) {
+    /** Checks the option and gives libtorch that many threads (libtorch must be loaded); -1 and 0 keep the default. */
+    void apply() {
         int cores = Runtime.getRuntime().availableProcessors();
         if (threads < -1) {
             throw new BadInputException("-t/--threads must be -1 (all cores) or 1.." + cores + ", got " + threads);

@@ -21,6 +21,7 @@ import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
@@ -70,14 +71,14 @@ final class TrainClassifierCommand implements Runnable {
                     + "accuracy; default: ldm4j's own model (" + DefaultModel.MODEL + ").")
     Path autoencoder;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Override
     public void run() {
         dev.ldm4j.io.AtomicFiles.checkWritable(output);
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         Split split;
         try {
             split = Dataset.open(data, DatasetOptions.of(CategoryClassifier.SIZE).withFlip(true).withSeed(seed)).split();

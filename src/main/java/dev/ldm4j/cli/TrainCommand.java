@@ -32,6 +32,7 @@ import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
@@ -187,8 +188,8 @@ final class TrainCommand implements Runnable {
             description = "Off a terminal: one progress line per this many steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
-    @Option(paramLabel = "N", names = {"-t", "--threads"}, defaultValue = "-1", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Override
     public void run() {
@@ -230,7 +231,7 @@ final class TrainCommand implements Runnable {
             }
         }
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
 
         DiffusionTrainer trainer;
         if (resume) {

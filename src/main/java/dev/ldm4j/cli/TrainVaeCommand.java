@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
@@ -99,13 +100,13 @@ final class TrainVaeCommand implements Runnable {
     @Option(names = "--log-every", defaultValue = "10", description = "Progress line every N steps (default ${DEFAULT-VALUE}).")
     int logEvery;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "0", description = Threads.HELP)
-    int threads;
+    @Mixin
+    Threads threads;
 
     @Override
     public void run() {
         Torch.load();
-        Threads.apply(threads);
+        threads.apply();
         DType saveDType = Precision.parse(savePrecision, "checkpoint", Precision.values()).dtype();
         Path statePath = output.resolve(AutoencoderTrainingRun.STATE);
         AutoencoderTrainer trainer;

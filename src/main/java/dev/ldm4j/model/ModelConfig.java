@@ -1,6 +1,7 @@
 package dev.ldm4j.model;
 
 import dev.ldm4j.io.InputFiles;
+import dev.ldm4j.io.WeightFiles;
 import dev.ldm4j.unet.UNetConfig;
 import dev.ldm4j.vae.VaeConfig;
 import java.io.IOException;
@@ -55,13 +56,10 @@ public record ModelConfig(
                 && onlyCheckpointIn(checkpoint.toAbsolutePath().getParent()) ? folderConfig : null;
     }
 
-    /** Whether {@code dir} holds a single .safetensors file (so a config.yaml there can only be its). */
+    /** Whether {@code dir} holds a single weight file (so a config.yaml there can only be its). */
     private static boolean onlyCheckpointIn(Path dir) {
         try (java.util.stream.Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> {
-                String n = f.getFileName().toString();
-                return n.endsWith(".safetensors") || n.endsWith(".ckpt") || n.endsWith(".pt");
-            }).limit(2).count() == 1;
+            return files.filter(WeightFiles::is).limit(2).count() == 1;
         } catch (IOException | RuntimeException e) {
             return false;
         }

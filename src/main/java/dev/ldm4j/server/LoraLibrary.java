@@ -1,14 +1,13 @@
 package dev.ldm4j.server;
 
 import dev.ldm4j.io.BadRequestException;
+import dev.ldm4j.io.WeightFiles;
 import dev.ldm4j.model.LoraFile;
 import dev.ldm4j.model.LoraPatch;
 import dev.ldm4j.model.LoraTags;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -19,8 +18,6 @@ import java.util.Map;
  * Subfolders are searched as {@link FolderScan} says.
  */
 final class LoraLibrary {
-    private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
-
     /** One LoRA of a request: which file, how strongly. Equal sets mean equal merged weights. */
     record Use(String name, Path file, double textMultiplier, double unetMultiplier) {}
 
@@ -71,19 +68,14 @@ final class LoraLibrary {
         if (dir == null || name.contains("/") || name.contains("\\") || name.contains("..")) {
             return null;
         }
-        for (String ext : EXTENSIONS) {
-            Path p = dir.resolve(name + ext);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        return byName().get(name);
+        Path top = WeightFiles.byName(dir, name);
+        return top != null ? top : byName().get(name);
     }
 
     /** Every usable LoRA by name, in name order: for each name the file {@link #find} uses. */
     private Map<String, Path> byName() {
         Map<String, Path> out = new java.util.TreeMap<>();
-        for (Path p : FolderScan.find(dir, LoraLibrary::isLora, "LoRA folder")) {
+        for (Path p : FolderScan.find(dir, WeightFiles::is, "LoRA folder")) {
             out.merge(ModelCatalog.stem(p), p, (kept, next) -> preferred(next, kept) ? next : kept);
         }
         return out;
@@ -91,29 +83,14 @@ final class LoraLibrary {
 
     /**
      * Whether {@code p} wins over {@code kept}, a file of the same name found before it: a file in the folder
-     * itself over a subfolder's, and in one folder the extension that comes first in {@link #EXTENSIONS}, the
-     * order the CLI tries them in; otherwise the first found (name order) stays.
+     * itself over a subfolder's, and in one folder the extension that comes first in
+     * {@link WeightFiles#EXTENSIONS}, the order the CLI tries them in; otherwise the first found (name order) stays.
      */
     private boolean preferred(Path p, Path kept) {
         boolean top = p.getParent().equals(dir);
         if (top != kept.getParent().equals(dir)) {
             return top;
         }
-        return p.getParent().equals(kept.getParent()) && rank(p) < rank(kept);
-    }
-
-    private static int rank(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        for (int i = 0; i < EXTENSIONS.size(); i++) {
-            if (n.endsWith(EXTENSIONS.get(i))) {
-                return i;
-            }
-        }
-        return EXTENSIONS.size();
-    }
-
-    private static boolean isLora(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith);
+        return p.getParent().equals(kept.getParent()) && WeightFiles.rank(p) < WeightFiles.rank(kept);
     }
 }

@@ -2,6 +2,7 @@ package dev.ldm4j.server;
 
 import dev.ldm4j.io.BadRequestException;
 import dev.ldm4j.io.InputFiles;
+import dev.ldm4j.io.WeightFiles;
 import dev.ldm4j.model.DiffusersFolder;
 import dev.ldm4j.model.ModelConfig;
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,8 +22,6 @@ import java.util.Map;
  * for a multi-GB file) is not computed again.
  */
 final class ModelCatalog {
-    private static final List<String> EXTENSIONS = List.of(".safetensors", ".ckpt", ".pt");
-
     /** What identifies an unchanged file between scans. */
     private record Stamp(Path file, long size, long modifiedMillis) {}
 
@@ -113,8 +111,7 @@ final class ModelCatalog {
     }
 
     private static boolean isCheckpoint(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith) || DiffusersFolder.is(p);
+        return WeightFiles.is(p) || DiffusersFolder.is(p);
     }
 
     static String stem(Path p) {
