@@ -29,7 +29,6 @@ import dev.ldm4j.pipeline.InitImage;
 import dev.ldm4j.pipeline.MaskOptions;
 import dev.ldm4j.pipeline.Outpaint;
 import dev.ldm4j.pipeline.Parameters;
-import dev.ldm4j.vae.TiledDecode;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -312,16 +311,10 @@ final class GenerateCommand implements Runnable {
         ModelLoader.Options load = new ModelLoader.Options(model, config, vae, taesd, unetPrecision, vaeP, dev,
                 loras == null ? null : List.of(loras), embdDir);
         if (dev == ComputeDevice.CPU) {
-            // the upscaler's latent has the input's size and its UNet runs in tiles: plan a text-to-image run of one
-            // tile's 4x size (the decode of a large output is tiled in any case)
-            int pw = 4 * Math.min(w, Generator.UPSCALE_TILE);
-            int ph = 4 * Math.min(h, Generator.UPSCALE_TILE);
-            // a hires fix's second pass is the larger one
+            // a hires fix's second pass is the larger one (the x4 upscaler's own sizes are the plan's to work out)
             dev.ldm4j.pipeline.HiresFix planned = hiresFix(null, false);
-            GenerationRequest peak = planned == null ? request : request.withSize(
-                    planned.target(w, h).width(8), planned.target(w, h).height(8));
-            checkMemory(load, upscaler ? new GenerationRequest(request.prompt(), request.negativePrompt(), pw, ph,
-                    steps, cfgScale, request.sampler(), request.scheduler(), eta, seed, batch, clipSkip) : peak);
+            checkMemory(load, planned == null ? request : request.withSize(
+                    planned.target(w, h).width(8), planned.target(w, h).height(8)));
         } else if (verbose) {
             System.err.println("memory plan: not made for " + dev.cliName() + " (it estimates host memory for a CPU run)");
         }
@@ -608,7 +601,8 @@ final class GenerateCommand implements Runnable {
                     load.precision(), load.vaePrecision(), load.device(), null), r, new Generator.Options(vaeTiling),
                     available).weightBytes());
         }
-        if (vaeTiling == null && plan.vaeTiled() && !TiledDecode.wanted(null, (long) r.width() * r.height())) {
+        if (vaeTiling == null && plan.vaeTiled()
+                && !Generator.memoryPlan(load, r, new Generator.Options(vaeTiling), -1).vaeTiled()) {
             System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
                     + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);
             vaeTiling = true;

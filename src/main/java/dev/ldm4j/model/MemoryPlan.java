@@ -37,6 +37,18 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
      */
     public static MemoryPlan estimate(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
                                       Boolean vaeTiling, int width, int height, int batch, boolean guided) {
+        return estimate(f, c, precision, vaePrecision, vaeTiling, width, height, batch, guided, 0);
+    }
+
+    /**
+     * As above, for a UNet run in latent tiles of at most {@code unetTile} x {@code unetTile} (0: the whole
+     * latent at once), as the x4 upscaler runs it: one tile's activations are alive at a time.
+     *
+     * @param width  the decoded image's width (for the x4 upscaler 4x its input's)
+     */
+    public static MemoryPlan estimate(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
+                                      Boolean vaeTiling, int width, int height, int batch, boolean guided,
+                                      int unetTile) {
         long unetParams = Architecture.paramCount(f, Architecture.UNET);
         Precision p = precision != null ? precision : Precision.auto(unetParams);
         Precision vp = vaePrecision != null ? vaePrecision : Precision.FP32;
@@ -45,7 +57,10 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
                 .mapToLong(k -> f.info(k).numel()).sum() * bytes
                 + Architecture.paramCount(f, Architecture.VAE) * bytes(vp);
         int factor = 1 << (c.vae().chMult().length - 1);
-        long latentPixels = (long) (width / factor) * (height / factor);
+        long latentW = width / factor;
+        long latentH = height / factor;
+        long latentPixels = unetTile > 0 ? Math.min(latentW, unetTile) * Math.min(latentH, unetTile)
+                : latentW * latentH;
         long unet = (long) (UNET_BYTES_PER_UNIT * batch * (guided ? 2 : 1) * latentPixels
                 * c.unet().modelChannels() * bytes);
         boolean tiled = TiledDecode.wanted(vaeTiling, (long) width * height);
@@ -65,11 +80,19 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
     public static MemoryPlan fitting(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
                                      Boolean vaeTiling, int width, int height, int batch, boolean guided,
                                      long availableBytes) {
-        MemoryPlan plan = estimate(f, c, precision, vaePrecision, vaeTiling, width, height, batch, guided);
+        return fitting(f, c, precision, vaePrecision, vaeTiling, width, height, batch, guided, 0, availableBytes);
+    }
+
+    /** As above, for a UNet run in latent tiles (see {@link #estimate(SafetensorsFile, ModelConfig, Precision,
+     * Precision, Boolean, int, int, int, boolean, int)}). */
+    public static MemoryPlan fitting(SafetensorsFile f, ModelConfig c, Precision precision, Precision vaePrecision,
+                                     Boolean vaeTiling, int width, int height, int batch, boolean guided,
+                                     int unetTile, long availableBytes) {
+        MemoryPlan plan = estimate(f, c, precision, vaePrecision, vaeTiling, width, height, batch, guided, unetTile);
         if (vaeTiling != null || plan.vaeTiled() || availableBytes <= 0 || plan.peakBytes() <= availableBytes) {
             return plan;
         }
-        MemoryPlan tiled = estimate(f, c, precision, vaePrecision, true, width, height, batch, guided);
+        MemoryPlan tiled = estimate(f, c, precision, vaePrecision, true, width, height, batch, guided, unetTile);
         return tiled.peakBytes() <= availableBytes ? tiled : plan;
     }
 

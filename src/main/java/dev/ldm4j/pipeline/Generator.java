@@ -64,9 +64,6 @@ public final class Generator {
         }
     }
 
-    /** The x4 upscaler's UNet runs in latent tiles of this many pixels a side (its memory is that of a tile). */
-    public static final int UPSCALE_TILE = Upscale.TILE;
-
     private final LatentDiffusionModel model;
     private final Options options;
 
@@ -127,6 +124,13 @@ public final class Generator {
     public static MemoryPlan memoryPlan(ModelLoader.Options load, GenerationRequest r, Options options,
                                         long availableBytes) {
         try (ModelSource m = ModelSource.open(load.model(), load.config())) {
+            if (m.config().upscaler() && r.init() != null) {
+                // the latent is the input's size, run in UNet tiles; the decode is the factor larger
+                int f = m.config().vae().downscaleFactor();
+                return MemoryPlan.fitting(m.file(), m.config(), load.precision(), load.vaePrecision(),
+                        options.vaeTiling(), f * r.init().image().width(), f * r.init().image().height(),
+                        r.batchSize(), r.cfgScale() != 1.0, Upscale.TILE, availableBytes);
+            }
             return MemoryPlan.fitting(m.file(), m.config(), load.precision(), load.vaePrecision(), options.vaeTiling(),
                     r.width(), r.height(), r.batchSize(), r.cfgScale() != 1.0, availableBytes);
         }

@@ -5,6 +5,7 @@ import static dev.ldm4j.nn.Ops.s;
 import dev.ldm4j.unet.Conditioning;
 import java.util.ArrayList;
 import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -31,24 +32,35 @@ final class LatentTiles {
             Tensor out = null;
             Tensor weight = torch.zeros(new long[] {1, 1, h, w}, dev.ldm4j.nn.Tensors.options(
                     org.bytedeco.pytorch.global.torch.ScalarType.Float));
-            for (long y0 : starts(h, tile, overlap)) {
-                for (long x0 : starts(w, tile, overlap)) {
-                    long th = Math.min(tile, h);
-                    long tw = Math.min(tile, w);
-                    Tensor xt = x.narrow(2, y0, th).narrow(3, x0, tw);
-                    Conditioning ct = c.concat() == null ? c
-                            : c.withConcat(c.concat().narrow(2, y0, th).narrow(3, x0, tw));
-                    Tensor o = model.apply(xt, t, ct);
-                    if (out == null) {
-                        out = torch.zeros(new long[] {o.size(0), o.size(1), h, w}, dev.ldm4j.nn.Tensors.options(
-                                org.bytedeco.pytorch.global.torch.ScalarType.Float));
+            try {
+                for (long y0 : starts(h, tile, overlap)) {
+                    for (long x0 : starts(w, tile, overlap)) {
+                        // a tile's own scope: what the model made for it (a UNet's skip activations) is freed
+                        // before the next tile runs, so memory is one tile's however many tiles there are
+                        try (PointerScope scope = new PointerScope()) {
+                            long th = Math.min(tile, h);
+                            long tw = Math.min(tile, w);
+                            Tensor xt = x.narrow(2, y0, th).narrow(3, x0, tw);
+                            Conditioning ct = c.concat() == null ? c
+                                    : c.withConcat(c.concat().narrow(2, y0, th).narrow(3, x0, tw));
+                            Tensor o = model.apply(xt, t, ct);
+                            if (out == null) {
+                                out = torch.zeros(new long[] {o.size(0), o.size(1), h, w}, dev.ldm4j.nn.Tensors
+                                        .options(org.bytedeco.pytorch.global.torch.ScalarType.Float));
+                                out.retainReference();
+                            }
+                            Tensor win = window(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w);
+                            out.narrow(2, y0, th).narrow(3, x0, tw).add_(o.mul(win));
+                            weight.narrow(2, y0, th).narrow(3, x0, tw).add_(win);
+                        }
                     }
-                    Tensor win = window(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w);
-                    out.narrow(2, y0, th).narrow(3, x0, tw).add_(o.mul(win));
-                    weight.narrow(2, y0, th).narrow(3, x0, tw).add_(win);
+                }
+                return out.div(weight);
+            } finally {
+                if (out != null) {
+                    out.releaseReference();
                 }
             }
-            return out.div(weight);
         };
     }
 
