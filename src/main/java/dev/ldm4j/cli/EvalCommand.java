@@ -297,6 +297,14 @@ final class EvalCommand implements Runnable {
                             + "top-5 %.3f (classifier features); %d names x %d seeds%n", e.getKey(), sc.pixelTop1(),
                             sc.pixelTop5(), sc.featureTop1(), sc.featureTop5(), sc.names(), retrievalSeeds);
                 }
+                List<NameRetrieval.Miss> missed = names.train().missed();
+                if (!missed.isEmpty()) {
+                    // the training names it never draws: the ones a user would type and not get
+                    out.printf(Locale.ROOT, "training names not drawn (no image nearest to its own by pixels), %d of "
+                            + "%d: %s%n", missed.size(), names.train().names(), missed.stream()
+                            .map(x -> x.name() + " (as " + String.join(", ", x.drawnAs()) + ")")
+                            .collect(java.util.stream.Collectors.joining("; ")));
+                }
                 out.flush();
             }
             return new Measured(m, result, names);

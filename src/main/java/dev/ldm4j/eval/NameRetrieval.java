@@ -36,9 +36,23 @@ public final class NameRetrieval {
     public record Settings(int seeds, int steps, double cfgScale, String sampler, String scheduler, long seed,
                            int trainNames, int heldOutNames) {}
 
-    /** Top-1 and top-5 rates in both spaces over {@code images} generated images of {@code names} names. */
+    /**
+     * Top-1 and top-5 rates in both spaces over {@code images} generated images of {@code names} names, and the
+     * names none of whose images has the name as its nearest by pixels: what the model does not draw.
+     */
     public record Scores(int names, int images, double pixelTop1, double pixelTop5, double featureTop1,
-                         double featureTop5) {}
+                         double featureTop5, List<Miss> missed) {
+        public Scores {
+            missed = List.copyOf(missed);
+        }
+    }
+
+    /** A name none of whose images was nearest to one of its own, and the names its images were nearest to. */
+    public record Miss(String name, List<String> drawnAs) {
+        public Miss {
+            drawnAs = List.copyOf(drawnAs);
+        }
+    }
 
     /** Over names of the training split, and over the held-out names. */
     public record Report(Scores train, Scores heldOut) {}
@@ -88,11 +102,12 @@ public final class NameRetrieval {
     private static Scores score(LatentDiffusionModel sd, CategoryClassifier classifier, Gallery gallery,
                                 List<String> names, Settings s, int size, IntConsumer progress) {
         if (names.isEmpty()) {
-            return new Scores(0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+            return new Scores(0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, List.of());
         }
         Generator txt2img = new Generator(sd);
         int[] hits = new int[4];
         int images = 0;
+        List<Miss> missed = new ArrayList<>();
         for (int n = 0; n < names.size(); n++) {
             String name = names.get(n);
             // one request per name: its batch of seeds draws one x_T each from the request's seed
@@ -111,11 +126,30 @@ public final class NameRetrieval {
                     hits[3] += byFeatures.get(i).contains(name) ? 1 : 0;
                     images++;
                 }
+                Miss miss = miss(name, byPixels);
+                if (miss != null) {
+                    missed.add(miss);
+                }
             }
             progress.accept(s.seeds());
         }
         return new Scores(names.size(), images, hits[0] / (double) images, hits[1] / (double) images,
-                hits[2] / (double) images, hits[3] / (double) images);
+                hits[2] / (double) images, hits[3] / (double) images, missed);
+    }
+
+    /**
+     * The miss of {@code name}, whose images' nearest names by pixels are {@code nearest} (one list per image,
+     * nearest first), or null when at least one image's nearest is the name itself.
+     */
+    static Miss miss(String name, List<List<String>> nearest) {
+        List<String> drawnAs = new ArrayList<>();
+        for (List<String> image : nearest) {
+            if (image.get(0).equals(name)) {
+                return null;
+            }
+            drawnAs.add(image.get(0));
+        }
+        return new Miss(name, drawnAs);
     }
 
     /** Every image of the dataset as pixels and as classifier features, with its name. */

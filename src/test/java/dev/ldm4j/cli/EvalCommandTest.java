@@ -51,6 +51,13 @@ class EvalCommandTest {
                 .path("report").path("frechetDistance").asDouble(), 0.0);
         JsonNode names = new ObjectMapper().readTree(json.toFile()).get("nameRetrieval");
         assertEquals(2, names.path("train").path("images").asInt());
+        // the names not drawn (a random model draws none of them, but any is allowed): one nearest name an image
+        JsonNode missed = names.path("train").path("missed");
+        assertTrue(missed.isArray() && missed.size() <= 2, missed.toString());
+        for (JsonNode m : missed) {
+            assertEquals(1, m.path("drawnAs").size(), m.toString());
+        }
+        assertEquals(missed.size() > 0, r.out().contains("training names not drawn"), r.out());
         JsonNode report = new ObjectMapper().readTree(json.toFile()).get("report");
         assertEquals(SyntheticEmoji.HELD_OUT.size(), report.get("images").asInt());
         assertTrue(report.get("accuracy").asDouble() >= 0 && report.get("accuracy").asDouble() <= 1);

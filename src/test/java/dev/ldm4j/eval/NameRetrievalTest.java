@@ -24,6 +24,14 @@ class NameRetrievalTest {
         }
     }
 
+    /** A name is missed only when no image of it is nearest to its own name; a top-5 hit is still a miss. */
+    @Test
+    void aNameIsMissedWhenNoImageIsNearestToItself() {
+        assertEquals(null, NameRetrieval.miss("pizza", List.of(List.of("fire", "pizza"), List.of("pizza"))));
+        assertEquals(new NameRetrieval.Miss("pizza", List.of("fire", "hot pepper")), NameRetrieval.miss("pizza",
+                List.of(List.of("fire", "pizza"), List.of("hot pepper", "fire"))));
+    }
+
     @Test
     void theNameIsTheCaptionsFirstTag() {
         assertEquals("waving hand", NameRetrieval.nameOf("waving hand, medium skin tone, wave, people & body"));
