@@ -601,8 +601,7 @@ final class GenerateCommand implements Runnable {
                     load.precision(), load.vaePrecision(), load.device(), null), r, new Generator.Options(vaeTiling),
                     available).weightBytes());
         }
-        if (vaeTiling == null && plan.vaeTiled()
-                && !Generator.memoryPlan(load, r, new Generator.Options(vaeTiling), -1).vaeTiled()) {
+        if (vaeTiling == null && plan.tiledToFit()) {
             System.err.printf(java.util.Locale.ROOT, "decoding in tiles: a whole-image decode would not fit in the "
                     + "%.1f GB available (--no-vae-tiling to refuse instead)%n", available / 1e9);
             vaeTiling = true;

@@ -18,9 +18,10 @@ import java.util.Locale;
  * bytes per (image pixel x base channel x element byte); both carry a 1.5x margin. Text encoding is small.
  *
  * @param baseBytes JVM, libtorch and the tokenizer
+ * @param tiledToFit the decode is tiled only because a whole-image decode would not fit ({@link #fitting})
  */
 public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long unetBytes, long vaeBytes,
-                         boolean vaeTiled, Precision precision, Precision vaePrecision) {
+                         boolean vaeTiled, Precision precision, Precision vaePrecision, boolean tiledToFit) {
 
     static final long BASE = 600L << 20;
     static final double UNET_BYTES_PER_UNIT = 67 * 1.5;
@@ -69,7 +70,7 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
                 : (long) width * height;
         long vae = (long) (VAE_BYTES_PER_UNIT * decodedPixels * c.vae().ch() * bytes(vp))
                 + (long) batch * 3 * width * height * 4 * 2;
-        return new MemoryPlan(BASE, weights, TEXT, unet, vae, tiled, p, vp);
+        return new MemoryPlan(BASE, weights, TEXT, unet, vae, tiled, p, vp, false);
     }
 
     /**
@@ -93,13 +94,14 @@ public record MemoryPlan(long baseBytes, long weightBytes, long textBytes, long 
             return plan;
         }
         MemoryPlan tiled = estimate(f, c, precision, vaePrecision, true, width, height, batch, guided, unetTile);
-        return tiled.peakBytes() <= availableBytes ? tiled : plan;
+        return tiled.peakBytes() <= availableBytes ? new MemoryPlan(tiled.baseBytes, tiled.weightBytes,
+                tiled.textBytes, tiled.unetBytes, tiled.vaeBytes, true, tiled.precision, tiled.vaePrecision, true) : plan;
     }
 
     /** This plan with a second model's weights held too (an SDXL refiner stays loaded beside its base). */
     public MemoryPlan withMoreWeights(long bytes) {
         return new MemoryPlan(baseBytes, weightBytes + bytes, textBytes, unetBytes, vaeBytes, vaeTiled, precision,
-                vaePrecision);
+                vaePrecision, tiledToFit);
     }
 
     private static long bytes(Precision p) {

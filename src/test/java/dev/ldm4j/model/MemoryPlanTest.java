@@ -39,6 +39,10 @@ class MemoryPlanTest {
             long between = (auto.peakBytes() + autoTiled.peakBytes()) / 2;
             assertTrue(MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true, between)
                     .vaeTiled());
+            assertTrue(MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true, between)
+                    .tiledToFit(), "tiled only to fit, which generate says");
+            assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 4096, 4096, 1, true, between)
+                    .tiledToFit(), "tiled by size anyway: nothing to say");
             assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, null, 1024, 1024, 1, true,
                     auto.peakBytes()).vaeTiled(), "no tiling where the whole decode fits");
             assertTrue(!MemoryPlan.fitting(f, c, Precision.FP32, Precision.FP32, false, 1024, 1024, 1, true, between)
